@@ -1,0 +1,254 @@
+"""The `bench` command line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from bench.errors import BenchError
+
+DEFAULT_TOLERANCES = {"psnr": {"abs": 0.05}, "ssim": {"abs": 0.002}, "lpips": {"abs": 0.002}}
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print registered methods, metrics, datasets or tasks."""
+    from bench.data.cards import cards
+    from bench.plugins import METHODS, METRICS
+    from bench.tasks import TASKS
+
+    if args.what == "methods":
+        for name in METHODS.names():
+            cls = METHODS.get(name)
+            req = cls.requirements
+            needs = ", ".join(filter(None, ["GPU" if req.gpu else "CPU ok", *(f"weights:{w}" for w in req.weights),
+                                            "uses ground truth" if req.uses_ground_truth else ""]))
+            doc = (cls.__doc__ or "").strip().splitlines()[0]
+            print(f"{name:12s} task={cls.task:12s} [{needs}] {doc}")
+    elif args.what == "metrics":
+        for name in METRICS.names():
+            cls = METRICS.get(name)
+            arrow = "↑" if cls.higher_is_better else "↓"
+            print(f"{name:10s} {arrow} {cls.modality:6s} {cls.description or (cls.__doc__ or '').strip().splitlines()[0]}")
+    elif args.what == "datasets":
+        for name in cards().names():
+            card = cards().get(name)
+            print(f"{name:26s} {card.kind:9s} tasks={','.join(card.tasks):24s} {card.data.get('description', '')}")
+    else:
+        for name in TASKS.names():
+            task = TASKS.get(name)
+            print(f"{name:12s} metrics={','.join(task.metrics)}  {task.description}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Train, render, score and store; print the leaderboard of what ran."""
+    from bench.data.cards import get_card
+    from bench.plugins import METHODS, method_names
+    from bench.runner import JobSpec, run_jobs
+    from bench.store import Store
+
+    methods: list[str] = []
+    for name in args.method:
+        if name == "all":
+            methods += [m for m in method_names(args.task) if m not in methods]
+        else:
+            METHODS.get(name)
+            methods.append(name)
+    for dataset in args.dataset:
+        get_card(dataset)
+    overrides = _parse_sets(args.set)
+    specs = [JobSpec(method=m, dataset=d, profile=args.profile, seed=s, task=args.task, overrides=overrides,
+                     metrics=tuple(args.metric) if args.metric else None, overwrite=args.overwrite,
+                     out=Path(args.out) if args.out else None, device=args.device)
+             for d in args.dataset for m in methods for s in args.seed]
+    store = Store()
+    outcomes = run_jobs(specs, store)
+    if not args.no_leaderboard:
+        from bench.leaderboard import build_tables, render
+        from bench.tasks import TASKS
+
+        run_ids = {o.run_id for o in outcomes}
+        rows = [r for r in store.results(task=args.task, profile=args.profile) if r.dataset in args.dataset
+                and (r.run_id in run_ids or not args.only_these)]
+        print()
+        print(render(build_tables(rows, {t: TASKS.get(t).metrics for t in TASKS.names()}), "md"))
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"{len(failed)} of {len(outcomes)} jobs failed: " + "; ".join(f"{o.run_id}: {o.message}" for o in failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score a render made outside talkbench against its reference."""
+    from bench.scoring import score_files, to_json
+
+    results, notes = score_files(args.pred, args.ref, args.metric, args.device)
+    if args.json:
+        print(to_json(results, notes, {"pred": args.pred, "ref": args.ref}))
+    else:
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        for name, res in results.items():
+            if res.available:
+                shown = "∞" if math.isinf(res.value) else f"{res.value:.4f}"
+                print(f"{name:8s} {shown}")
+            else:
+                print(f"{name:8s} unavailable: {res.unavailable_reason}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Print (or write) the leaderboard tables."""
+    from bench.leaderboard import build_tables, render
+    from bench.store import Store
+    from bench.tasks import TASKS
+
+    rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset)
+    text = render(build_tables(rows, {t: TASKS.get(t).metrics for t in TASKS.names()}), args.format)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Compare stored results with a baseline; non-zero exit on any regression."""
+    from bench.check import compare, load_baseline, report, write_baseline
+    from bench.store import Store
+
+    store = Store()
+    if args.write:
+        path = Path(args.baseline)
+        tolerances = load_baseline(path).get("tolerances", DEFAULT_TOLERANCES) if path.exists() else DEFAULT_TOLERANCES
+        count = write_baseline(path, store, args.profile, tolerances, args.task)
+        print(f"wrote {count} entries to {path}")
+        return 0
+    comparisons = compare(load_baseline(Path(args.baseline)), store)
+    print(report(comparisons))
+    return 1 if any(c.status == "FAIL" for c in comparisons) else 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """Prepare a dataset card's clip from a local video."""
+    from bench.data.prepare import prepare_video
+
+    clip, notes = prepare_video(args.card, args.video, args.audio)
+    for note in notes:
+        print(f"note: {note}")
+    print(f"prepared {clip.name}: {clip.num_frames} frames at {clip.fps:g} fps, {clip.resolution[1]}x{clip.resolution[0]}, "
+          f"{len(clip.audio) / clip.sample_rate:.2f} s audio; {clip.n_train} train / {clip.num_frames - clip.n_train} test frames")
+    return 0
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    """Show or install pretrained files."""
+    from bench import weights
+
+    if args.action == "status":
+        for name, entry in sorted(weights.ENTRIES.items()):
+            state, detail = weights.status(name)
+            print(f"{name:10s} {state:10s} {entry.filename:28s} {entry.used_by}")
+            if state != "installed":
+                print(f"{'':10s} install: {entry.install_hint()}  [{entry.licence}]")
+        return 0
+    if not args.name or not args.source:
+        raise BenchError("usage: bench weights install NAME --from PATH|URL")
+    path = weights.install(args.name, args.source)
+    print(f"installed {args.name} -> {path} (sha256 verified)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `bench`."""
+    parser = argparse.ArgumentParser(prog="bench", description="Train, render, score and tabulate talking-portrait methods.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list methods, metrics, datasets or tasks")
+    p.add_argument("what", choices=["methods", "metrics", "datasets", "tasks"])
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="train, render, score and store methods on datasets")
+    p.add_argument("--method", action="append", required=True, help="method name, repeatable; 'all' = every method of the task")
+    p.add_argument("--dataset", action="append", required=True, help="dataset card name, repeatable")
+    p.add_argument("--task", default="reconstruct")
+    p.add_argument("--profile", default="smoke", choices=["smoke", "paper"])
+    p.add_argument("--seed", type=int, action="append", help="method seed, repeatable (default 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method config field")
+    p.add_argument("--metric", action="append", help="score only these metrics (default: the task's)")
+    p.add_argument("--overwrite", default="only-missing", choices=["never", "only-missing", "always"])
+    p.add_argument("--out", help="parent directory of the run directories (default $BENCH_HOME/runs)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard at the end")
+    p.add_argument("--only-these", action="store_true", help="leaderboard shows only the runs of this command")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", help="score an external render against its reference")
+    p.add_argument("--pred", required=True)
+    p.add_argument("--ref", required=True)
+    p.add_argument("--metric", action="append")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("leaderboard", help="print the stored results as the papers' tables")
+    p.add_argument("--task")
+    p.add_argument("--profile")
+    p.add_argument("--dataset")
+    p.add_argument("--format", default="md", choices=["md", "csv", "tex", "html"])
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("check", help="compare stored results with a baseline (non-zero exit on regression)")
+    p.add_argument("--baseline", required=True)
+    p.add_argument("--write", action="store_true", help="rewrite the baseline from the latest stored results")
+    p.add_argument("--profile", default="smoke", help="profile of the results --write takes")
+    p.add_argument("--task", help="task of the results --write takes (default all)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("data", help="dataset preparation")
+    dsub = p.add_subparsers(dest="action", required=True)
+    q = dsub.add_parser("prepare", help="turn a local video into a card's clip")
+    q.add_argument("--card", required=True)
+    q.add_argument("--video", required=True)
+    q.add_argument("--audio", help="separate audio file (default: the video's own audio)")
+    q.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("weights", help="pretrained files: status, install")
+    p.add_argument("action", choices=["status", "install"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--from", dest="source")
+    p.set_defaults(func=cmd_weights)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one readable line and a non-zero exit on any user-facing error."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "seed", None) is None and args.command == "run":
+        args.seed = [0]
+    try:
+        return args.func(args)
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; cached stages are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Dataset cards (declarative TOML files in `datasets/`) and loading a card's Clip for a profile."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from bench.data.clip_store import load_clip, save_clip
+from bench.errors import BenchError
+from bench.hashing import code_version, stable_hash
+from bench.paths import cards_dir, data_dir
+from bench.registry import Registry
+from bench.types import Clip
+
+
+@dataclass(frozen=True)
+class Card:
+    """A parsed dataset card."""
+
+    name: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """'synthetic' (generated here) or 'video' (prepared from a local file)."""
+        return self.data.get("kind", "video")
+
+    @property
+    def tasks(self) -> list[str]:
+        """Tasks this dataset serves."""
+        return list(self.data.get("tasks", ["reconstruct"]))
+
+    def resolution(self, profile: str) -> int:
+        """Frame size (square, pixels) for a profile."""
+        res = self.data.get("resolution", {})
+        if profile not in res:
+            raise BenchError(f"{self.path}: card has no resolution for profile {profile!r} (has {sorted(res)})")
+        return int(res[profile])
+
+
+def _load_cards() -> Registry[Card]:
+    registry: Registry[Card] = Registry("dataset")
+    directory = cards_dir()
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise BenchError(f"{path}: invalid dataset card ({exc})") from exc
+        name = data.get("name", path.stem)
+        registry.register(name)(Card(name=name, path=path, data=data))
+    return registry
+
+
+_CARDS: Registry[Card] | None = None
+
+
+def cards() -> Registry[Card]:
+    """The registry of dataset cards (read once per process)."""
+    global _CARDS
+    if _CARDS is None:
+        _CARDS = _load_cards()
+    return _CARDS
+
+
+def get_card(name: str) -> Card:
+    """A card by name, with "did you mean" on a typo."""
+    return cards().get(name)
+
+
+def prepared_dir(card: Card) -> Path:
+    """Where `bench data prepare` puts a video card's clip."""
+    return data_dir() / card.name / "prepared"
+
+
+def load_dataset(name: str, profile: str) -> Clip:
+    """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
+    card = get_card(name)
+    resolution = card.resolution(profile)
+    if card.kind == "synthetic":
+        from bench.data import synthetic
+
+        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(*_generator_modules(synthetic))})
+        directory = data_dir() / card.name / f"{profile}-{resolution}px-{key}"
+        if (directory / "clip.json").exists():
+            return load_clip(directory)
+        tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
+        clip = synthetic.generate_portrait(card.data, resolution)
+        clip.meta["cache_key"] = key
+        clip.meta["content_sha256"] = clip_fingerprint(clip)
+        save_clip(clip, directory)
+        return clip
+    source = prepared_dir(card)
+    if not (source / "clip.json").exists():
+        raise BenchError(
+            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
+            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
+        )
+    clip = load_clip(source)
+    if clip.resolution[0] != resolution:
+        clip = resize_clip(clip, resolution)
+    return clip
+
+
+def _generator_modules(synthetic: Any) -> list[Any]:
+    import importlib
+
+    mods = [synthetic]
+    for extra in ("bench.data.speech", "bench.data.occluders"):
+        try:
+            mods.append(importlib.import_module(extra))
+        except ImportError:
+            pass
+    return mods
+
+
+def resize_clip(clip: Clip, size: int) -> Clip:
+    """Square-resize frames (area interpolation) and scale landmark annotations to match."""
+    h, w = clip.resolution
+    frames = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in clip.frames])
+    annotations = dict(clip.annotations)
+    if "landmarks" in annotations:
+        annotations["landmarks"] = annotations["landmarks"] * np.array([size / w, size / h], dtype=np.float32)
+    for key, value in list(annotations.items()):
+        if value.ndim >= 3 and value.shape[1:3] == (h, w):
+            annotations[key] = np.stack([cv2.resize(v, (size, size), interpolation=cv2.INTER_NEAREST if v.dtype == np.uint8 and v.ndim == 2 else cv2.INTER_AREA) for v in value])
+    return Clip(name=clip.name, frames=frames, fps=clip.fps, audio=clip.audio, sample_rate=clip.sample_rate,
+                annotations=annotations, audio_tracks=clip.audio_tracks, n_train=clip.n_train,
+                meta=dict(clip.meta, resized_from=[h, w]))
+
+
+def clip_fingerprint(clip: Clip) -> str:
+    """SHA-256 of a clip's frames and audio (recorded with results so baselines compare like with like)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(clip.frames).tobytes())
+    digest.update(np.ascontiguousarray(clip.audio).tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,87 @@
+"""Video decode/encode through PyAV (its own FFmpeg libraries: no ffmpeg binary needed)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from bench.errors import InputError
+from bench.io.audio import conform_audio
+from bench.types import SAMPLE_RATE, Video
+
+
+def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: bool = True) -> tuple[Video, list[str]]:
+    """Decode all frames (RGB uint8) and, if present, the audio (16 kHz mono); errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    notes: list[str] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"{path}: no video stream")
+            vstream = container.streams.video[0]
+            fps = float(vstream.average_rate or vstream.guessed_rate or 0) or 25.0
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(vstream)]
+        audio = None
+        if with_audio:
+            with av.open(str(path)) as container:
+                if container.streams.audio:
+                    astream = container.streams.audio[0]
+                    chunks, sr = [], astream.rate
+                    for frame in container.decode(astream):
+                        arr = frame.to_ndarray()
+                        if arr.dtype.kind == "i":
+                            arr = arr.astype(np.float32) / np.iinfo(arr.dtype).max
+                        if frame.format.is_packed:
+                            arr = arr.reshape(-1, len(frame.layout.channels)).T
+                        chunks.append(arr.astype(np.float32))
+                    if chunks:
+                        audio, anotes = conform_audio(np.concatenate(chunks, axis=1), sr, str(path), resample=resample_audio)
+                        notes += anotes
+    except InputError:
+        raise
+    except Exception as exc:  # PyAV raises many error types for broken files
+        raise InputError(f"{path}: cannot decode video ({type(exc).__name__}: {exc})") from exc
+    if not frames:
+        raise InputError(f"{path}: no decodable frames")
+    return Video(frames=np.stack(frames), fps=fps, audio=audio, source=str(path)), notes
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndarray | None = None,
+                sample_rate: int = SAMPLE_RATE, crf: int = 18) -> None:
+    """Encode H.264 (yuv420p) mp4 with the driving audio muxed in as AAC (for viewing; scores use raw frames)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".part" + path.suffix)
+    h, w = frames.shape[1:3]
+    # yuv420p needs even sizes; pad by edge replication rather than crop so no pixel is lost.
+    pad_h, pad_w = h % 2, w % 2
+    with av.open(str(tmp), mode="w", format="mp4") as container:
+        vstream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        vstream.width, vstream.height = w + pad_w, h + pad_h
+        vstream.pix_fmt = "yuv420p"
+        vstream.options = {"crf": str(crf), "preset": "medium"}
+        astream = None
+        if audio is not None and audio.size:
+            astream = container.add_stream("aac", rate=sample_rate)
+            astream.layout = "mono"
+        for frame in frames:
+            if pad_h or pad_w:
+                frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+            for packet in vstream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                container.mux(packet)
+        for packet in vstream.encode():
+            container.mux(packet)
+        if astream is not None:
+            pcm = np.clip(audio, -1, 1).astype(np.float32)[None, :]
+            aframe = av.AudioFrame.from_ndarray(pcm, format="fltp", layout="mono")
+            aframe.sample_rate = sample_rate
+            for packet in astream.encode(aframe):
+                container.mux(packet)
+            for packet in astream.encode():
+                container.mux(packet)
+    tmp.replace(path)

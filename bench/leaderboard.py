@@ -1,0 +1,234 @@
+"""Turn stored results into the papers' tables: ↑/↓ per metric, best bold, second best underlined."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench.store import ResultRow
+
+FORMATS = ("md", "csv", "tex", "html")
+UP_TEX, DOWN_TEX, DAGGER_TEX = "$\\uparrow$", "$\\downarrow$", "$^\\dagger$"
+
+
+@dataclass
+class Cell:
+    """One table cell: a value (mean over seeds), or why it is unavailable."""
+
+    value: float | None
+    seeds: int = 0
+    reason: str | None = None
+    rank: int | None = None  # 1 best, 2 second best, None unranked
+
+
+@dataclass
+class Table:
+    """One leaderboard table (a task on a dataset, profile and condition)."""
+
+    task: str
+    dataset: str
+    profile: str
+    condition: str
+    metrics: list[str]
+    higher_is_better: dict[str, bool]
+    rows: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    ground_truth_rows: set[str] = field(default_factory=set)
+
+    @property
+    def title(self) -> str:
+        """Heading of the table."""
+        cond = "" if self.condition == "original" else f", {self.condition} audio"
+        return f"{self.task} — {self.dataset} ({self.profile} profile{cond})"
+
+
+def _metric_info(name: str) -> tuple[str, int]:
+    """Display name and decimals of a metric (from its plugin when it says so)."""
+    from bench.plugins import METRICS
+
+    try:
+        cls = METRICS.get(name)
+        return getattr(cls, "display_name", name.upper()), int(getattr(cls, "precision", 4))
+    except Exception:  # an unknown metric in an old store still shows
+        return name.upper(), 4
+
+
+def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]] | None = None) -> list[Table]:
+    """Group rows into tables; average seeds; rank rows that do not use ground truth."""
+    groups: dict[tuple[str, str, str, str], list[ResultRow]] = defaultdict(list)
+    for row in rows:
+        groups[(row.task, row.dataset, row.profile, row.condition)].append(row)
+    tables = []
+    for (task, dataset, profile, condition), group in sorted(groups.items()):
+        order = list((metric_order or {}).get(task, ()))
+        metrics = [m for m in order if any(r.metric == m for r in group)]
+        metrics += sorted({r.metric for r in group} - set(metrics))
+        table = Table(task, dataset, profile, condition, metrics,
+                      {r.metric: r.higher_is_better for r in group})
+        # The latest result per (label, metric, seed) wins; seeds are then averaged.
+        latest: dict[tuple[str, str, int], ResultRow] = {}
+        for row in group:
+            latest[(row.label, row.metric, row.seed)] = row
+            if row.uses_ground_truth:
+                table.ground_truth_rows.add(row.label)
+        per_cell: dict[tuple[str, str], list[ResultRow]] = defaultdict(list)
+        for (label, metric, _seed), row in latest.items():
+            per_cell[(label, metric)].append(row)
+        for (label, metric), cell_rows in sorted(per_cell.items()):
+            values = [r.value for r in cell_rows if r.value is not None and r.unavailable_reason is None]
+            if values:
+                cell = Cell(float(np.mean(values)), seeds=len(values))
+            else:
+                cell = Cell(None, reason=cell_rows[-1].unavailable_reason or "no value")
+            table.rows.setdefault(label, {})[metric] = cell
+        _rank(table)
+        tables.append(table)
+    return tables
+
+
+def _rank(table: Table) -> None:
+    for metric in table.metrics:
+        sign = 1.0 if table.higher_is_better.get(metric, True) else -1.0
+        cells = [(label, cells[metric]) for label, cells in table.rows.items()
+                 if metric in cells and cells[metric].value is not None and label not in table.ground_truth_rows
+                 and not math.isnan(cells[metric].value)]
+        distinct = sorted({sign * c.value for _, c in cells}, reverse=True)
+        for _, cell in cells:
+            position = distinct.index(sign * cell.value)
+            cell.rank = position + 1 if position < 2 else None
+
+
+def _fmt(value: float, decimals: int) -> str:
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.{decimals}f}"
+
+
+def _footnotes(tables: list[Table]) -> dict[str, int]:
+    notes: dict[str, int] = {}
+    for table in tables:
+        for cells in table.rows.values():
+            for cell in cells.values():
+                if cell.value is None and cell.reason not in notes:
+                    notes[cell.reason or ""] = len(notes) + 1
+    return notes
+
+
+def render(tables: list[Table], fmt: str = "md") -> str:
+    """The tables in one of FORMATS."""
+    if fmt not in FORMATS:
+        from bench.errors import BenchError
+
+        raise BenchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if not tables:
+        return "(no stored results match)\n"
+    return {"md": _markdown, "csv": _csv, "tex": _latex, "html": _html}[fmt](tables)
+
+
+def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: str) -> str:
+    if cell is None:
+        return "–"
+    if cell.value is None:
+        mark = notes.get(cell.reason or "", 0)
+        return {"md": f"n/a[^{mark}]", "tex": f"n/a$^{{{mark}}}$", "html": f"n/a<sup>{mark}</sup>"}[style]
+    text = _fmt(cell.value, decimals)
+    if style == "tex" and math.isinf(cell.value):
+        text = "$\\infty$"
+    wrap = {
+        "md": ("**{}**", "<u>{}</u>"),
+        "tex": ("\\textbf{{{}}}", "\\underline{{{}}}"),
+        "html": ("<b>{}</b>", "<u>{}</u>"),
+    }[style]
+    if cell.rank == 1:
+        text = wrap[0].format(text)
+    elif cell.rank == 2:
+        text = wrap[1].format(text)
+    return text
+
+
+def _legend(table: Table) -> str:
+    parts = ["best **bold**, second <u>underlined</u>"]
+    if table.ground_truth_rows:
+        parts.append(f"{', '.join(sorted(table.ground_truth_rows))} uses the ground truth (upper bound, not ranked)")
+    return "; ".join(parts)
+
+
+def _markdown(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = []
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        head = ["Method"] + [f"{name} {'↑' if table.higher_is_better[m] else '↓'}" for m, (name, _) in zip(table.metrics, infos)]
+        out += [f"### {table.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for label, cells in table.rows.items():
+            row = [label + (" †" if label in table.ground_truth_rows else "")]
+            row += [_cell_text(cells.get(m), dec, notes, "md") for m, (_, dec) in zip(table.metrics, infos)]
+            out.append("| " + " | ".join(row) + " |")
+        out += ["", f"_{_legend(table)}._", ""]
+    for reason, mark in notes.items():
+        out.append(f"[^{mark}]: unavailable: {reason}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _csv(tables: list[Table]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["task", "dataset", "profile", "condition", "method", "metric", "value", "higher_is_better", "rank", "seeds", "unavailable_reason"])
+    for t in tables:
+        for label, cells in t.rows.items():
+            for m in t.metrics:
+                c = cells.get(m)
+                if c is None:
+                    continue
+                value = "" if c.value is None else ("inf" if math.isinf(c.value) else repr(c.value))
+                writer.writerow([t.task, t.dataset, t.profile, t.condition, label, m, value, int(t.higher_is_better[m]),
+                                 c.rank or "", c.seeds, c.reason or ""])
+    return buf.getvalue()
+
+
+def _latex(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = []
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(table.title)}}}",
+                "\\begin{tabular}{l" + "c" * len(table.metrics) + "}", "\\toprule",
+                "Method & " + " & ".join(_tex_escape(n) + " " + (UP_TEX if table.higher_is_better[m] else DOWN_TEX)
+                                         for m, (n, _) in zip(table.metrics, infos)) + " \\\\", "\\midrule"]
+        for label, cells in table.rows.items():
+            name = _tex_escape(label) + (DAGGER_TEX if label in table.ground_truth_rows else "")
+            out.append(name + " & " + " & ".join(_cell_text(cells.get(m), d, notes, "tex") for m, (_, d) in zip(table.metrics, infos)) + " \\\\")
+        out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+    for reason, mark in notes.items():
+        out.append(f"% {mark}: unavailable: {reason}")
+    return "\n".join(out) + "\n"
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("&", "\\&"), ("%", "\\%"), ("#", "\\#"), ("—", "---")):
+        text = text.replace(a, b)
+    return text
+
+
+def _html(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = ["<!doctype html><meta charset='utf-8'><title>talkbench leaderboard</title>",
+           "<style>table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ccc;text-align:center}</style>"]
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        out.append(f"<h3>{html.escape(table.title)}</h3><table><tr><th>Method</th>"
+                   + "".join(f"<th>{html.escape(n)} {'↑' if table.higher_is_better[m] else '↓'}</th>" for m, (n, _) in zip(table.metrics, infos))
+                   + "</tr>")
+        for label, cells in table.rows.items():
+            out.append(f"<tr><td>{html.escape(label)}{' †' if label in table.ground_truth_rows else ''}</td>"
+                       + "".join(f"<td>{_cell_text(cells.get(m), d, notes, 'html')}</td>" for m, (_, d) in zip(table.metrics, infos))
+                       + "</tr>")
+        out.append(f"</table><p><small>{html.escape(_legend(table)).replace('**bold**', '<b>bold</b>').replace('&lt;u&gt;underlined&lt;/u&gt;', '<u>underlined</u>')}</small></p>")
+    if notes:
+        out.append("<ol>" + "".join(f"<li>unavailable: {html.escape(r)}</li>" for r in notes) + "</ol>")
+    return "\n".join(out) + "\n"

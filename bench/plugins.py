@@ -1,0 +1,26 @@
+"""The registries of methods and metrics, with lazy entries so `bench list` imports nothing heavy."""
+
+from __future__ import annotations
+
+from bench.registry import Registry
+from bench.types import Method, Metric
+
+METHODS: Registry[type[Method]] = Registry("method")
+METRICS: Registry[type[Metric]] = Registry("metric")
+
+# Lazy entries: module imported on first lookup.
+METHODS.register_lazy("oracle", "methods.oracle:Oracle")
+METHODS.register_lazy("static", "methods.static:Static")
+METHODS.register_lazy("retrieval", "methods.retrieval:Retrieval")
+
+METRICS.register_lazy("psnr", "metrics.image.psnr:PSNR")
+METRICS.register_lazy("ssim", "metrics.image.ssim:SSIM")
+METRICS.register_lazy("lpips", "metrics.image.lpips:LPIPS")
+
+
+def method_names(task: str | None = None) -> list[str]:
+    """Registered method names, optionally only those of one task."""
+    names = METHODS.names()
+    if task is None:
+        return names
+    return [n for n in names if METHODS.get(n).task == task]

@@ -1,0 +1,326 @@
+"""Runs jobs: data -> train -> render -> score -> store, each stage cached by a content key."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from bench import provenance
+from bench.data.cards import get_card, load_dataset
+from bench.errors import BenchError
+from bench.hashing import code_version, stable_hash
+from bench.paths import cache_dir, runs_dir
+from bench.plugins import METHODS, METRICS
+from bench.store import ResultRow, Store
+from bench.tasks import TASKS
+from bench.types import Checkpoint, Clip, Drive, Method, MetricContext, MetricResult, Video
+
+OVERWRITE_MODES = ("never", "only-missing", "always")
+"""never: a complete run is left as it is; only-missing: compute what is missing or was unavailable
+(e.g. after installing weights) and keep the rest; always: recompute every stage and metric."""
+
+
+@dataclass
+class JobSpec:
+    """One method on one dataset under one profile and seed."""
+
+    method: str
+    dataset: str
+    profile: str = "smoke"
+    seed: int = 0
+    task: str = "reconstruct"
+    overrides: dict[str, str] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+    overwrite: str = "only-missing"
+    out: Path | None = None
+    device: str = "auto"
+
+    @property
+    def variant(self) -> str:
+        """The `--set` overrides as a label ("" for the default config)."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+
+    @property
+    def run_id(self) -> str:
+        """Stable id: rerunning the same job finds the same run directory."""
+        suffix = f"-{stable_hash(self.overrides, 8)}" if self.overrides else ""
+        return f"{self.task}-{self.dataset}-{self.method}{suffix}-{self.profile}-s{self.seed}"
+
+
+@dataclass
+class JobOutcome:
+    """What happened to a job."""
+
+    run_id: str
+    status: str  # complete | failed | skipped
+    message: str = ""
+    run_dir: Path | None = None
+    metrics: dict[str, MetricResult] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> cuda when available, else cpu."""
+    if device != "auto":
+        return device
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:
+        pass
+
+
+def run_jobs(specs: list[JobSpec], store: Store | None = None) -> list[JobOutcome]:
+    """Run every job; a failing job is recorded and reported, the others go on."""
+    store = store or Store()
+    outcomes = []
+    for spec in specs:
+        outcome = run_job(spec, store)
+        outcomes.append(outcome)
+        mark = {"complete": "done", "failed": "FAILED", "skipped": "skipped"}.get(outcome.status, outcome.status)
+        tqdm.write(f"[{mark}] {outcome.run_id}" + (f": {outcome.message}" if outcome.message else ""))
+    return outcomes
+
+
+def run_job(spec: JobSpec, store: Store) -> JobOutcome:
+    """Run one job, recording failure (one line, details in the run's error.log) instead of raising."""
+    run_dir = (spec.out or runs_dir()) / spec.run_id
+    try:
+        if spec.overwrite not in OVERWRITE_MODES:
+            raise BenchError(f"--overwrite must be one of {', '.join(OVERWRITE_MODES)}, not {spec.overwrite!r}")
+        return _run_job(spec, store, run_dir)
+    except Exception as exc:  # recorded per job so that other jobs' results are never lost
+        message = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.log").write_text(traceback.format_exc())
+        if store.get_run(spec.run_id):
+            store.finish_run(spec.run_id, "failed", message)
+        return JobOutcome(spec.run_id, "failed", message, run_dir)
+
+
+def _run_job(spec: JobSpec, store: Store, run_dir: Path) -> JobOutcome:
+    method_cls: type[Method] = METHODS.get(spec.method)
+    task = TASKS.get(spec.task)
+    if method_cls.task != spec.task:
+        raise BenchError(f"method {spec.method!r} belongs to task {method_cls.task!r}, not {spec.task!r}")
+    metric_names = spec.metrics or task.metrics
+    metric_classes = {name: METRICS.get(name) for name in metric_names}
+    card = get_card(spec.dataset)
+    if spec.task not in card.tasks:
+        raise BenchError(f"dataset {spec.dataset!r} serves {card.tasks}, not task {spec.task!r}")
+    device = resolve_device(spec.device)
+    if method_cls.requirements.gpu and device != "cuda":
+        return JobOutcome(spec.run_id, "skipped", f"{spec.method} needs a CUDA GPU and none is available")
+
+    existing = store.get_run(spec.run_id)
+    if spec.overwrite == "never" and existing and existing["status"] == "complete":
+        return JobOutcome(spec.run_id, "skipped", f"complete results exist in {existing['run_dir']} (--overwrite never)", run_dir)
+
+    config = method_cls.config_for(spec.profile, spec.overrides)
+    config_dict = config.to_dict()
+    config_hash = stable_hash({"method": spec.method, "config": config_dict}, 12)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    clip = load_dataset(spec.dataset, spec.profile)
+    timings["data"] = time.perf_counter() - t0
+    dataset_sha = str(clip.meta.get("content_sha256", ""))
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store.begin_run(spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
+                    profile=spec.profile, seed=spec.seed, run_dir=str(run_dir), config=json.dumps(config_dict),
+                    config_hash=config_hash, dataset_sha=dataset_sha,
+                    uses_ground_truth=int(method_cls.requirements.uses_ground_truth))
+    if spec.overwrite == "always":
+        for stale in ("metrics.json", "per_frame.csv"):
+            (run_dir / stale).unlink(missing_ok=True)
+
+    method = method_cls(config)
+    code = code_version(method_cls)
+    train_key = stable_hash({"method": spec.method, "config": config_dict, "data": dataset_sha or clip.meta.get("cache_key"),
+                             "n_train": clip.n_train, "seed": spec.seed, "code": code})
+    checkpoint, timings["train"], train_cached = _train_stage(method, clip, spec, train_key)
+
+    test = clip.test()
+    reference = Video(frames=test.annotations.get("clean_frames", test.frames), fps=test.fps, audio=test.audio,
+                      source=f"{spec.dataset} test split")
+    drive = Drive(audio=test.audio, fps=test.fps, num_frames=test.num_frames,
+                  poses=test.annotations.get("head_pose"),
+                  reference=test if method_cls.requirements.uses_ground_truth else None)
+    render_key = stable_hash({"train": train_key, "condition": "original", "frames": test.num_frames, "code": code})
+    pred, timings["render"], render_cached = _render_stage(method, checkpoint, drive, spec, render_key)
+    if pred.frames.shape != reference.frames.shape:
+        raise BenchError(f"{spec.method} rendered {pred.frames.shape}, expected {reference.frames.shape}")
+
+    results, timings["metrics"] = _score_stage(metric_classes, pred, reference, test, spec, run_dir, device)
+
+    prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": get_card(spec.dataset).data.get("generator", {}).get("seed")},
+            "timings_s": timings, "cached_stages": {"train": train_cached, "render": render_cached},
+            "train_key": train_key, "render_key": render_key, "dataset_sha": dataset_sha, "device": device}
+    _write_run_dir(run_dir, spec, config_dict, prov, pred, reference, results, test)
+    rows = [
+        ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
+                  profile=spec.profile, seed=spec.seed, condition="original", metric=name, value=res.value,
+                  count=int(len(res.per_item)) if res.per_item is not None else 0,
+                  unavailable_reason=res.unavailable_reason, higher_is_better=metric_classes[name].higher_is_better,
+                  uses_ground_truth=method_cls.requirements.uses_ground_truth, details=res.details,
+                  config_hash=config_hash, dataset_sha=dataset_sha, wall_time_s=timings["train"])
+        for name, res in results.items()
+    ]
+    store.put_results(rows, prov)
+    store.finish_run(spec.run_id, "complete")
+    unavailable = [f"{n} unavailable ({r.unavailable_reason})" for n, r in results.items() if not r.available]
+    return JobOutcome(spec.run_id, "complete", "; ".join(unavailable), run_dir, results, timings)
+
+
+def _stage_dir(stage: str, key: str) -> Path:
+    return cache_dir() / stage / key
+
+
+def _train_stage(method: Method, clip: Clip, spec: JobSpec, key: str) -> tuple[Checkpoint, float, bool]:
+    final = _stage_dir("train", key)
+    done = final / "DONE.json"
+    if spec.overwrite == "always":
+        shutil.rmtree(final, ignore_errors=True)
+    if done.exists():
+        meta = json.loads(done.read_text())
+        return Checkpoint(path=final, meta=meta.get("meta", {})), float(meta.get("wall_time_s", 0.0)), True
+    tmp = final.with_name(final.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    seed_everything(spec.seed)
+    t0 = time.perf_counter()
+    checkpoint = method.train(clip.train(), tmp, spec.seed)
+    wall = time.perf_counter() - t0
+    (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall, "meta": checkpoint.meta}, default=str))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.replace(final)
+    return Checkpoint(path=final, meta=checkpoint.meta), wall, False
+
+
+def _render_stage(method: Method, checkpoint: Checkpoint, drive: Drive, spec: JobSpec, key: str) -> tuple[Video, float, bool]:
+    final = _stage_dir("render", key)
+    if spec.overwrite == "always":
+        shutil.rmtree(final, ignore_errors=True)
+    if (final / "DONE.json").exists():
+        frames = np.load(final / "frames.npy", allow_pickle=False)
+        wall = float(json.loads((final / "DONE.json").read_text()).get("wall_time_s", 0.0))
+        return Video(frames=frames, fps=drive.fps, audio=drive.audio, source=str(final)), wall, True
+    seed_everything(spec.seed)
+    t0 = time.perf_counter()
+    video = method.render(checkpoint, drive)
+    wall = time.perf_counter() - t0
+    tmp = final.with_name(final.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    np.save(tmp / "frames.npy", video.frames)
+    (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.replace(final)
+    video.source = f"{spec.method} render ({final})"
+    return video, wall, False
+
+
+def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, test: Clip, spec: JobSpec,
+                 run_dir: Path, device: str) -> tuple[dict[str, MetricResult], float]:
+    previous = _load_metrics(run_dir) if spec.overwrite != "always" else {}
+    ctx = MetricContext(device=device, annotations=test.annotations,
+                        options={"compositing": "full frame (the method's own render)",
+                                 "reference": "occluder-free clean frames" if "clean_frames" in test.annotations else "frames"})
+    results: dict[str, MetricResult] = {}
+    t0 = time.perf_counter()
+    for name in tqdm(metric_classes, desc=f"score {spec.method}", leave=False, disable=None):
+        old = previous.get(name)
+        if old is not None and old.available:
+            results[name] = old
+            continue
+        try:
+            results[name] = metric_classes[name]().compute(pred, reference, ctx)
+        except BenchError as exc:
+            results[name] = MetricResult.unavailable(name, str(exc))
+    return results, time.perf_counter() - t0
+
+
+def _load_metrics(run_dir: Path) -> dict[str, MetricResult]:
+    path = run_dir / "metrics.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    per_frame = _read_per_frame(run_dir / "per_frame.csv")
+    return {
+        name: MetricResult(name=name, value=_from_json(m["value"]), per_item=per_frame.get(name),
+                           unavailable_reason=m.get("unavailable_reason"), details=m.get("details", {}))
+        for name, m in data.get("metrics", {}).items()
+    }
+
+
+def _read_per_frame(path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    return {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns if c != "frame"}
+
+
+def _to_json(value: float | None) -> float | str | None:
+    if value is None:
+        return None
+    return "inf" if math.isinf(value) else value
+
+
+def _from_json(value: Any) -> float | None:
+    if value is None:
+        return None
+    return math.inf if value == "inf" else float(value)
+
+
+def _write_run_dir(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: dict[str, Any], pred: Video,
+                   reference: Video, results: dict[str, MetricResult], test: Clip) -> None:
+    import pandas as pd
+
+    from bench.contact_sheet import contact_sheet
+    from bench.io.video import write_video
+
+    (run_dir / "config.json").write_text(json.dumps({"job": {**spec.__dict__, "out": str(spec.out) if spec.out else None},
+                                                      "method_config": config}, indent=2, default=str))
+    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    (run_dir / "metrics.json").write_text(json.dumps(
+        {"run_id": spec.run_id, "metrics": {n: {"value": _to_json(r.value), "unavailable_reason": r.unavailable_reason,
+                                                "details": r.details} for n, r in results.items()}},
+        indent=2, default=str))
+    per_frame = {"frame": np.arange(test.num_frames) + int(test.meta.get("frame_offset", 0))}
+    per_frame.update({n: r.per_item for n, r in results.items() if r.per_item is not None and len(r.per_item) == test.num_frames})
+    pd.DataFrame(per_frame).to_csv(run_dir / "per_frame.csv", index=False)
+    write_video(run_dir / "render.mp4", pred.frames, pred.fps, test.audio)
+    contact_sheet(pred.frames, reference.frames, run_dir / "frames.png")
+    lines = [f"# {spec.run_id}", "", "| metric | value |", "| --- | --- |"]
+    for name, res in results.items():
+        shown = "∞" if res.value is not None and math.isinf(res.value) else (f"{res.value:.4f}" if res.available else f"unavailable: {res.unavailable_reason}")
+        lines.append(f"| {name} | {shown} |")
+    lines += ["", "Rows: reference, prediction, |error|×4 of evenly spaced test frames.", "", "![frames](frames.png)", "",
+              f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
+    (run_dir / "report.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,77 @@
+"""`bench score`: score renders made outside talkbench with the registered metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from bench.errors import BenchError, InputError
+from bench.io.video import read_video
+from bench.plugins import METRICS
+from bench.tasks import TASKS
+from bench.types import MetricContext, MetricResult, Video
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
+
+
+def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
+    """Score two decoded videos; different frame counts are truncated to the shorter, with a note."""
+    notes: list[str] = []
+    if pred.frames.shape[1:] != ref.frames.shape[1:]:
+        raise InputError(f"{pred.source} is {pred.frames.shape[2]}x{pred.frames.shape[1]} but {ref.source} is "
+                         f"{ref.frames.shape[2]}x{ref.frames.shape[1]}: resize one to the other's resolution first")
+    if pred.num_frames != ref.num_frames:
+        count = min(pred.num_frames, ref.num_frames)
+        notes.append(f"frame counts differ ({pred.source}: {pred.num_frames}, {ref.source}: {ref.num_frames}); "
+                     f"scored the first {count} frames of each")
+        pred = Video(pred.frames[:count], pred.fps, pred.audio, pred.sample_rate, pred.source)
+        ref = Video(ref.frames[:count], ref.fps, ref.audio, ref.sample_rate, ref.source)
+    ctx = MetricContext(device=device, options={"compositing": "as given (external render)"})
+    results = {}
+    for name in metric_names:
+        try:
+            results[name] = METRICS.get(name)().compute(pred, ref, ctx)
+        except InputError:
+            raise
+        except BenchError as exc:
+            results[name] = MetricResult.unavailable(name, str(exc))
+    return results, notes
+
+
+def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
+    """Decode and score two files; the metric set defaults to the reconstruct task's."""
+    suffix = Path(pred_path).suffix.lower()
+    if suffix in {".wav", ".flac"}:
+        raise BenchError(f"{pred_path}: audio scoring needs the speech metrics, which this installation does not have yet")
+    if suffix and suffix not in VIDEO_SUFFIXES:
+        raise InputError(f"{pred_path}: unsupported file type {suffix!r} (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
+    names = metric_names or list(TASKS.get("reconstruct").metrics)
+    for name in names:
+        METRICS.get(name)  # unknown names fail before any decoding, with "did you mean"
+    pred, pnotes = read_video(pred_path, with_audio=False)
+    ref, rnotes = read_video(ref_path, with_audio=False)
+    results, notes = score_videos(pred, ref, names, device)
+    return results, pnotes + rnotes + notes
+
+
+INF_TOKEN = "__talkbench_inf__"
+
+
+def to_json(results: dict[str, MetricResult], notes: list[str], extra: dict[str, Any] | None = None) -> str:
+    """One JSON object keyed by metric name (null where unavailable; +∞ written as 1e999, valid JSON)."""
+    def enc(v: float | None) -> Any:
+        if v is None:
+            return None
+        if math.isinf(v):
+            return INF_TOKEN if v > 0 else "-" + INF_TOKEN
+        return v
+
+    obj: dict[str, Any] = {name: enc(r.value) for name, r in results.items()}
+    obj["unavailable"] = {n: r.unavailable_reason for n, r in results.items() if not r.available}
+    obj["details"] = {n: r.details for n, r in results.items()}
+    obj["notes"] = notes
+    obj.update(extra or {})
+    text = json.dumps(obj, indent=2, default=str)
+    return text.replace(f'"-{INF_TOKEN}"', "-1e999").replace(f'"{INF_TOKEN}"', "1e999")

@@ -1,0 +1,24 @@
+"""Tasks: which metrics and driving conditions make up each of the papers' tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.registry import Registry
+
+
+@dataclass(frozen=True)
+class Task:
+    """A benchmark task: the metrics it reports (table column order) and its driving conditions."""
+
+    name: str
+    metrics: tuple[str, ...]
+    conditions: tuple[str, ...] = ("original",)
+    description: str = ""
+
+
+TASKS: Registry[Task] = Registry("task")
+TASKS.register("reconstruct")(
+    Task("reconstruct", metrics=("psnr", "ssim", "lpips"),
+         description="self-driven test split: the held-out last 1/11 of the clip rendered from its own audio and poses")
+)
