@@ -53,7 +53,7 @@ def _metric_info(name: str) -> tuple[str, int]:
 
     try:
         cls = METRICS.get(name)
-        return getattr(cls, "display_name", name.upper()), int(getattr(cls, "precision", 4))
+        return cls.display_name or name.upper(), cls.precision
     except Exception:  # an unknown metric in an old store still shows
         return name.upper(), 4
 

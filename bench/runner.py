@@ -261,6 +261,8 @@ def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, 
             results[name] = metric_classes[name]().compute(pred, reference, ctx)
         except BenchError as exc:
             results[name] = MetricResult.unavailable(name, str(exc))
+        for key, value in ctx.options.items():
+            results[name].details.setdefault(key, value)
     return results, time.perf_counter() - t0
 
 

@@ -244,6 +244,10 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool]
     modality: ClassVar[str] = "video"
     description: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    """Column header in tables (default: the name in capitals)."""
+    precision: ClassVar[int] = 4
+    """Decimals shown in tables (the papers print PSNR with 2, LPIPS with 4)."""
 
     @abstractmethod
     def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:

@@ -1,0 +1,208 @@
+"""LPIPS (Zhang et al. 2018) through the `lpips` package, with the backbone from talkbench's weights cache.
+
+The papers' variant: AlexNet backbone, LPIPS linear layers v0.1 (shipped inside the
+`lpips` wheel), inputs RGB in [0, 1] passed with `normalize=True` (lpips maps them to
+[-1, 1]), eval mode, no gradients, mean over frames.
+
+The backbone is torchvision's ImageNet file. `lpips` asks torchvision for it, and
+torchvision looks in `<torch hub dir>/checkpoints/` and downloads it when absent (without
+checking the hash of a cached copy). talkbench never lets that happen: the file is
+resolved and sha256-checked by `bench.weights.require`, which installs torchvision files
+at `weights_dir()/torch_hub/checkpoints/<filename>`; the torch hub dir is pointed at
+`weights_dir()/torch_hub` only while the model is being built, then restored. A missing or
+mismatching file makes the metric unavailable with the install command, never a 0.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bench.errors import BenchError, WeightsMissing
+from bench.types import Metric, MetricContext, MetricResult, Video
+from metrics.image.frames import check_pair, check_videos, chunks, to_float
+
+PROTOCOL = "LPIPS v0.1, AlexNet backbone, RGB [0,1] with normalize=True, mean over frames"
+VERSION = "0.1"
+
+BACKBONES: dict[str, str] = {"alex": "alexnet", "vgg": "vgg16"}
+"""LPIPS net name -> weights registry entry of its torchvision backbone."""
+
+_LOCK = threading.RLock()
+_MODELS: dict[tuple[str, str, str, int], Any] = {}
+"""Constructed models by (net, device, backbone path, backbone mtime_ns)."""
+_VERIFIED: dict[tuple[str, str, int, int], str] = {}
+"""Backbone files already verified by the registry: (path, expected sha, size, mtime_ns) -> sha256."""
+
+
+def clear_cache() -> None:
+    """Forget the constructed models and verified files (tests, or after reinstalling weights)."""
+    with _LOCK:
+        _MODELS.clear()
+        _VERIFIED.clear()
+
+
+def backbone_entry_name(net: str) -> str:
+    """The weights registry name of `net`'s backbone ("alex" -> "alexnet", "vgg" -> "vgg16")."""
+    try:
+        return BACKBONES[net]
+    except KeyError:
+        raise BenchError(f"LPIPS net {net!r} is not supported; use one of {', '.join(BACKBONES)}") from None
+
+
+def _file_key(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def require_backbone(net: str = "alex") -> tuple[Path, str]:
+    """(path, sha256) of the verified backbone file of `net`; WeightsMissing with the install command otherwise.
+
+    `bench.weights.require` hashes the whole file; the verdict is remembered per (path,
+    expected hash, size, mtime) so an unchanged file is hashed once per process.
+    """
+    from bench import weights
+
+    name = backbone_entry_name(net)
+    entry = weights.get_entry(name)
+    path = entry.path
+    with _LOCK:
+        if path.is_file():
+            key = (str(path), entry.sha256, *_file_key(path))
+            if key in _VERIFIED:
+                return path, _VERIFIED[key]
+        verified = weights.require(name)  # raises WeightsMissing (missing or bad hash)
+        digest = weights.sha256_of(verified)
+        _VERIFIED[(str(verified), entry.sha256, *_file_key(verified))] = digest
+        return verified, digest
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        return "cpu"
+    return str(device)
+
+
+def _build_model(net: str, backbone: Path, device: str) -> Any:
+    """Construct lpips.LPIPS with torchvision reading the backbone from talkbench's cache."""
+    import torch
+
+    from bench.torchvision_compat import import_torchvision
+
+    import_torchvision()
+    import lpips
+
+    hub_dir = backbone.parent.parent  # .../torch_hub/checkpoints/<file> -> .../torch_hub
+    if backbone.parent.name != "checkpoints":
+        raise BenchError(f"{backbone}: torchvision backbones must live under a torch hub 'checkpoints' folder")
+    previous = getattr(torch.hub, "_hub_dir", None)
+    torch.hub.set_dir(str(hub_dir))
+    try:
+        expected = Path(torch.hub.get_dir()) / "checkpoints" / backbone.name
+        if expected.resolve() != backbone.resolve():  # torchvision would otherwise download
+            raise BenchError(f"torch hub would look for {expected}, not the verified {backbone}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torchvision's "pretrained is deprecated"
+            model = lpips.LPIPS(net=net, version=VERSION, verbose=False)
+    finally:
+        torch.hub._hub_dir = previous  # restore exactly (None means "follow $TORCH_HOME")
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model.to(device)
+
+
+def get_model(net: str = "alex", device: str = "cpu") -> tuple[Any, Path, str]:
+    """(model, backbone path, backbone sha256); models are cached in-process per net, device and file state."""
+    backbone, digest = require_backbone(net)
+    device = _resolve_device(device)
+    key = (net, device, str(backbone), backbone.stat().st_mtime_ns)
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = _build_model(net, backbone, device)
+            _MODELS[key] = model
+    return model, backbone, digest
+
+
+def _to_nchw(frames: np.ndarray) -> Any:
+    import torch
+
+    arr = to_float(frames, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))
+
+
+def lpips_per_frame(
+    pred: np.ndarray,
+    ref: np.ndarray,
+    net: str = "alex",
+    device: str = "cpu",
+    batch_size: int = 16,
+) -> np.ndarray:
+    """Per-frame LPIPS (float64 [T]) of two RGB stacks, uint8 [T,H,W,3] or float in [0, 1].
+
+    Inputs go to the model as float32 NCHW in [0, 1] with `normalize=True`, `batch_size`
+    frames at a time, in inference mode. Raises WeightsMissing when the backbone file is not
+    installed or fails its checksum.
+    """
+    import torch
+
+    p, r = check_pair(pred, ref)
+    model, _, _ = get_model(net, device)
+    dev = next(model.parameters()).device
+    out = np.empty(len(p), dtype=np.float64)
+    with torch.inference_mode():
+        for sl in chunks(len(p), batch_size):
+            x = _to_nchw(p[sl]).to(dev)
+            y = _to_nchw(r[sl]).to(dev)
+            d = model(x, y, normalize=True)
+            out[sl] = d.reshape(len(x)).double().cpu().numpy()
+    return out
+
+
+class LPIPS(Metric):
+    """Learned perceptual distance (AlexNet, v0.1) against the ground-truth frames; lower is better."""
+
+    name: ClassVar[str] = "lpips"
+    higher_is_better: ClassVar[bool] = False
+    display_name: ClassVar[str] = "LPIPS"
+    precision: ClassVar[int] = 4
+    modality: ClassVar[str] = "video"
+    description: ClassVar[str] = "LPIPS v0.1 (AlexNet), RGB [0,1] normalize=True, mean over frames"
+
+    net: ClassVar[str] = "alex"
+    batch_size: ClassVar[int] = 16
+
+    def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
+        """Mean per-frame LPIPS, or unavailable (with the install command) when the backbone is missing."""
+        p, r = check_videos(pred, ref)
+        options = ctx.options if ctx is not None else {}
+        device = _resolve_device(ctx.device if ctx is not None else "cpu")
+        entry_name = backbone_entry_name(self.net)
+        details: dict[str, Any] = {
+            "protocol": PROTOCOL,
+            "net": self.net,
+            "version": VERSION,
+            "normalize": True,
+            "compositing": options.get("compositing", "full frame"),
+        }
+        try:
+            _, backbone, digest = get_model(self.net, device)
+        except WeightsMissing as exc:
+            return MetricResult.unavailable(self.name, str(exc), **details, backbone=entry_name)
+        values = lpips_per_frame(p, r, net=self.net, device=device, batch_size=self.batch_size)
+        details.update(
+            backbone=entry_name,
+            backbone_file=backbone.name,
+            backbone_sha256=digest,
+            device=device,
+            frames=int(len(values)),
+            resolution=[int(p.shape[1]), int(p.shape[2])],
+        )
+        return MetricResult(name=self.name, value=float(np.mean(values)), per_item=values, details=details)

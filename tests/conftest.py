@@ -1,0 +1,59 @@
+"""Shared fixtures: a temporary BENCH_HOME and small dataset cards so tests stay fast."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def write_card(path: Path, data: dict) -> None:
+    """Write a (flat + one level of tables) card dict as TOML."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for key, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"\n[{key}]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def bench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty $BENCH_HOME."""
+    home = tmp_path / "bench_home"
+    monkeypatch.setenv("BENCH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path) -> Path:
+    """The shipped cards, with the synthetic ones shortened (5 s) and shrunk (64 px smoke) for speed."""
+    import bench.data.cards as cards
+
+    directory = tmp_path / "cards"
+    directory.mkdir()
+    for path in sorted((REPO / "datasets").glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        if data.get("kind") == "synthetic":
+            data["generator"]["seconds"] = 5.0
+            data["resolution"]["smoke"] = 64
+            if "wild" in data and "episodes" in data["wild"]:
+                data["wild"]["episodes"] = 2
+        write_card(directory / path.name, data)
+    monkeypatch.setenv("BENCH_CARDS", str(directory))
+    monkeypatch.setattr(cards, "_CARDS", None)
+    yield directory
+    cards._CARDS = None

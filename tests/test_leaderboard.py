@@ -1,0 +1,50 @@
+import math
+
+from bench.leaderboard import build_tables, render
+from bench.store import ResultRow
+
+
+def row(method: str, metric: str, value: float | None, hib: bool, seed: int = 0, gt: bool = False,
+        reason: str | None = None) -> ResultRow:
+    return ResultRow(run_id=f"{method}-{seed}", task="reconstruct", method=method, variant="", dataset="d", profile="smoke",
+                     seed=seed, condition="original", metric=metric, value=value, count=10, unavailable_reason=reason,
+                     higher_is_better=hib, uses_ground_truth=gt)
+
+
+ROWS = [
+    row("oracle", "psnr", math.inf, True, gt=True), row("oracle", "lpips", 0.0, False, gt=True),
+    row("a", "psnr", 30.0, True), row("a", "lpips", 0.10, False),
+    row("b", "psnr", 25.0, True), row("b", "lpips", 0.05, False),
+    row("c", "psnr", 20.0, True), row("c", "lpips", None, False, reason="alexnet-owt-7be5be79.pth not installed"),
+]
+
+
+def test_best_bold_second_underlined_per_direction_and_oracle_unranked() -> None:
+    (table,) = build_tables(ROWS, {"reconstruct": ("psnr", "lpips")})
+    assert table.metrics == ["psnr", "lpips"]
+    assert table.rows["a"]["psnr"].rank == 1 and table.rows["b"]["psnr"].rank == 2 and table.rows["c"]["psnr"].rank is None
+    assert table.rows["b"]["lpips"].rank == 1 and table.rows["a"]["lpips"].rank == 2
+    assert table.rows["oracle"]["psnr"].rank is None  # uses ground truth: never ranked
+    md = render([table], "md")
+    assert "| oracle † | ∞ | 0.0000 |" in md
+    assert "**30.00**" in md and "<u>25.00</u>" in md and "**0.0500**" in md and "<u>0.1000</u>" in md
+    assert "PSNR ↑" in md and "LPIPS ↓" in md
+    assert "n/a[^1]" in md and "[^1]: unavailable: alexnet-owt-7be5be79.pth not installed" in md
+
+
+def test_seeds_are_averaged_and_ties_share_rank() -> None:
+    rows = [row("a", "psnr", 30.0, True, seed=0), row("a", "psnr", 32.0, True, seed=1), row("b", "psnr", 31.0, True)]
+    (table,) = build_tables(rows)
+    assert table.rows["a"]["psnr"].value == 31.0 and table.rows["a"]["psnr"].seeds == 2
+    assert table.rows["a"]["psnr"].rank == table.rows["b"]["psnr"].rank == 1
+
+
+def test_other_formats() -> None:
+    tables = build_tables(ROWS, {"reconstruct": ("psnr", "lpips")})
+    tex = render(tables, "tex")
+    assert "\\textbf{30.00}" in tex and "\\underline{25.00}" in tex and "$\\infty$" in tex and "$\\uparrow$" in tex
+    html = render(tables, "html")
+    assert "<b>30.00</b>" in html and "<u>25.00</u>" in html and "∞" in html
+    csv_text = render(tables, "csv")
+    assert "reconstruct,d,smoke,original,oracle,psnr,inf,1,,1," in csv_text
+    assert "alexnet-owt-7be5be79.pth not installed" in csv_text
