@@ -192,8 +192,9 @@ def _run_job(spec: JobSpec, store: Store, run_dir: Path) -> JobOutcome:
     ]
     store.put_results(rows, prov)
     store.finish_run(spec.run_id, "complete")
-    unavailable = [f"{n} unavailable ({r.unavailable_reason})" for n, r in results.items() if not r.available]
-    return JobOutcome(spec.run_id, "complete", "; ".join(unavailable), run_dir, results, timings)
+    unavailable = [n for n, r in results.items() if not r.available]
+    message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
+    return JobOutcome(spec.run_id, "complete", message, run_dir, results, timings)
 
 
 def _stage_dir(stage: str, key: str) -> Path:

@@ -34,7 +34,7 @@ class WeightsEntry:
 
     def install_hint(self) -> str:
         """The command that installs this file."""
-        return f"bench weights install {self.name} --from {self.url} (or --from a local copy)"
+        return f"bench weights install {self.name} --from {self.url} (or --from a local copy of {self.filename})"
 
 
 TORCH_HUB = "torch_hub/checkpoints"
@@ -105,8 +105,7 @@ def require(name: str) -> Path:
     state, detail = status(name)
     if state == "missing":
         raise WeightsMissing(
-            f"{entry.filename} not installed (needed by {entry.used_by}); get it from {entry.url} "
-            f"and run: {entry.install_hint()}"
+            f"{entry.filename} not installed (needed by {entry.used_by}); install it with: {entry.install_hint()}"
         )
     if state == "bad-hash":
         raise WeightsMissing(f"refusing {detail}; reinstall with: {entry.install_hint()}")

@@ -50,8 +50,6 @@ def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path
         if data.get("kind") == "synthetic":
             data["generator"]["seconds"] = 5.0
             data["resolution"]["smoke"] = 64
-            if "wild" in data and "episodes" in data["wild"]:
-                data["wild"]["episodes"] = 2
         write_card(directory / path.name, data)
     monkeypatch.setenv("BENCH_CARDS", str(directory))
     monkeypatch.setattr(cards, "_CARDS", None)

@@ -117,22 +117,41 @@ class _Scene:
         a = float(g["head_semi_axis_m"])
         self.axes = np.array([a, self.hb * self.m_per_px, float(g["head_depth_ratio"]) * a])
 
-        # head alpha (feathered ellipse, wider feather towards the neck) on the canonical texture
+        # head alpha: the head ellipse (hair) above head_cut_y, the face ellipse (jaw) below,
+        # with a wider feather at the chin so the head blends into the neck
         yy, xx = np.mgrid[0:res, 0:res].astype(np.float32)
         rn = np.sqrt(((xx - self.hu) / self.ha) ** 2 + ((yy - self.hv) / self.hb) ** 2)
-        down = np.clip((yy - self.hv) / self.hb, 0.0, 1.0) ** 2
+        a_head = np.clip((1.0 - rn) / max(float(g["head_feather"]), 1.5 / min(self.ha, self.hb)), 0.0, 1.0)
+        c0y, c1y = self.to_out((0, g["head_cut_y"][0]))[1], self.to_out((0, g["head_cut_y"][1]))[1]
+        cut = np.clip((yy - c0y) / max(c1y - c0y, 1e-6), 0.0, 1.0)
+        a_head *= 1.0 - cut * cut * (3 - 2 * cut)
+        fu, fv = self.to_out(g["face_center"])
+        fa, fb = float(g["face_axes"][0]) * self.s, float(g["face_axes"][1]) * self.s
+        rf = np.sqrt(((xx - fu) / fa) ** 2 + ((yy - fv) / fb) ** 2)
+        down = np.clip((yy - fv) / fb, 0.0, 1.0) ** 2
         feather = float(g["head_feather"]) + (float(g["neck_feather"]) - float(g["head_feather"])) * down
-        feather = np.maximum(feather, 1.5 / min(self.ha, self.hb))
-        self.head_alpha = np.clip((1.0 - rn) / feather, 0.0, 1.0).astype(np.float32)
+        a_face = np.clip((1.0 - rf) / np.maximum(feather, 1.5 / min(fa, fb)), 0.0, 1.0)
+        self.head_alpha = np.maximum(a_head, a_face).astype(np.float32)
         self.head_rgba = np.dstack([self.texture, self.head_alpha]).astype(np.float32)
 
-        # torso layer: the whole crop with a feathered polygon alpha (warped with replicated borders)
+        # torso layer: the whole crop with a feathered polygon alpha (warped with replicated borders);
+        # behind the face its texture repeats the neck row, so relative motion never shows a second chin
+        torso_tex = self.texture.copy()
+        neck_row = int(round(self.to_out((0, g["neck_y"]))[1]))
+        nx0, nx1 = (int(round(self.to_out((x, 0))[0])) for x in g["neck_x"])
+        behind = (rf < 1.02) & (yy < neck_row)
+        neck = self.texture[neck_row, np.clip(np.arange(res), nx0, nx1)]
+        rows = np.broadcast_to(neck[None], torso_tex.shape)
+        torso_tex[behind] = rows[behind]
+        blur = cv2.GaussianBlur(torso_tex, (0, 0), max(0.5, 1.5 * self.s))
+        wb = cv2.GaussianBlur(behind.astype(np.float32), (0, 0), max(0.5, 2.0 * self.s))[..., None]
+        torso_tex = torso_tex * (1 - wb) + blur * wb
         poly = np.array([self.to_out(p) for p in g["torso_polygon"]], np.float32)
         tmask = np.zeros((res, res), np.uint8)
         cv2.fillPoly(tmask, [np.round(poly * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
         talpha = cv2.GaussianBlur(tmask.astype(np.float32) / 255.0, (0, 0), max(0.6, 1.2 * self.s))
-        self.torso_rgba = np.dstack([self.texture, talpha]).astype(np.float32)
-        self.torso_pivot = (self.hu, self.hv + self.hb)
+        self.torso_rgba = np.dstack([torso_tex, talpha]).astype(np.float32)
+        self.torso_pivot = (fu, fv + fb)
 
         # mouth warp: displacement field shape G(x, y) in [0, 1] over a box around mouth and chin
         mx, my = self.to_out(g["mouth"])
@@ -151,14 +170,15 @@ class _Scene:
         self.warp_grid = (gx_, gy_)
         self.warp_shape = self.jaw_field(gx_, gy_)
 
-        # blink: per-eye skin colour sampled below each eye on the canonical texture
+        # blink: per-eye lid colour: the cheek below the eye, a little darker and redder on the canonical texture
         self.eyes = [self.to_out(g["eye_left"]), self.to_out(g["eye_right"])]
-        self.eye_axes = (9.5 * self.s, 4.8 * self.s)
+        self.eye_axes = (9.0 * self.s, 4.3 * self.s)
         self.lid_rgb = []
         for ex, ey in self.eyes:
             r0, r1 = int(round(ey + 8 * self.s)), int(round(ey + 11 * self.s)) + 1
             c0, c1 = int(round(ex - 4 * self.s)), int(round(ex + 4 * self.s)) + 1
-            self.lid_rgb.append(self.texture[r0:r1, c0:c1].reshape(-1, 3).mean(axis=0) * 0.93)
+            cheek = np.median(self.texture[r0:r1, c0:c1].reshape(-1, 3), axis=0)
+            self.lid_rgb.append((cheek * np.array([0.9, 0.8, 0.78])).astype(np.float32))
 
         self.landmarks0 = self.canonical_landmarks()
 
@@ -192,7 +212,7 @@ class _Scene:
             # dark interior with upper teeth, between the upper lip and the lowered lower lip
             mx, my = self.mouth
             h = opening * float(g["mouth_inner_height"]) * s
-            ax = 0.5 * float(g["mouth_width"]) * s * (0.62 + 0.18 * opening)
+            ax = 0.5 * float(g["mouth_width"]) * s * (0.72 + 0.16 * opening)
             ay = 0.5 * h + 0.9 * s
             ey = my - 1.2 * s + 0.5 * h + 0.4 * s
             x_lo, x_hi = int(np.floor(mx - ax - 2)), int(np.ceil(mx + ax + 2)) + 1
@@ -202,7 +222,7 @@ class _Scene:
             alpha = np.clip((1.0 - rn) * min(ax, ay) + 0.5, 0.0, 1.0) * min(1.0, 5.0 * opening)
             top = ey - ay
             teeth = np.clip((top + 0.28 * 2 * ay + 0.3 * s - yy) / max(0.5, 0.6 * s), 0.0, 1.0)
-            teeth *= np.clip(1.0 - np.abs(xx - mx) / (0.8 * ax), 0.0, 1.0) ** 0.5
+            teeth *= 0.75 * np.clip(1.0 - np.abs(xx - mx) / (0.8 * ax), 0.0, 1.0) ** 0.5
             interior = np.array([52.0, 20.0, 26.0], np.float32)
             tooth = np.array([226.0, 214.0, 198.0], np.float32)
             color = interior[None, None, :] * (1 - teeth[..., None]) + tooth[None, None, :] * teeth[..., None]
@@ -218,9 +238,11 @@ class _Scene:
                 inside = np.clip((1.0 - rn) * min(ea, eb) + 0.5, 0.0, 1.0)
                 lid_y = ey - eb + blink * 2 * eb
                 cover = np.clip(lid_y - yy + 0.5, 0.0, 1.0) * inside
-                lash = np.clip(1.0 - np.abs(yy - lid_y) / max(0.7, 0.9 * s), 0.0, 1.0) * inside * 0.7 * blink
+                lash_y = min(lid_y, ey + 0.55 * eb)
+                lash = np.clip(1.0 - np.abs(yy - lash_y) / max(0.7, 0.9 * s), 0.0, 1.0) * np.clip(inside * 2, 0, 1) * 0.75 * blink
+                shade = 1.0 - 0.12 * np.clip((yy - (ey - eb)) / (2 * eb), 0.0, 1.0)  # darker towards the lashes
                 sub = tex[y_lo:y_hi, x_lo:x_hi, :3]
-                sub[:] = sub * (1 - cover[..., None]) + lid[None, None, :] * cover[..., None]
+                sub[:] = sub * (1 - cover[..., None]) + (lid[None, None, :] * shade[..., None]) * cover[..., None]
                 sub[:] = sub * (1 - lash[..., None]) + np.float32(40.0) * lash[..., None]
         return tex
 
@@ -272,7 +294,7 @@ class _Scene:
                 pts[idx, 1] = y
             h = opening * float(g["mouth_inner_height"]) * s
             mx = self.mouth[0]
-            ax = 0.5 * float(g["mouth_width"]) * s * (0.62 + 0.18 * opening)
+            ax = 0.5 * float(g["mouth_width"]) * s * (0.72 + 0.16 * opening)
             for idx in (65, 66, 67):
                 fx = (pts[idx, 0] - mx) / ax
                 pts[idx, 1] += h * np.sqrt(max(0.0, 1.0 - fx * fx))

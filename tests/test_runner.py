@@ -1,0 +1,130 @@
+"""End to end on a tiny synthetic portrait: run, store, resume, overwrite modes, failure isolation."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.runner import JobSpec, run_jobs
+from bench.store import Store
+
+
+def spec(method: str, **kw: object) -> JobSpec:
+    return JobSpec(method=method, dataset="synthetic-portrait", profile="smoke", **kw)  # type: ignore[arg-type]
+
+
+def test_oracle_static_retrieval_end_to_end(tiny_cards: Path) -> None:
+    store = Store()
+    names = ["oracle", "static", "retrieval"]
+    outcomes = dict(zip(names, run_jobs([spec(n) for n in names], store)))
+    assert all(o.status == "complete" for o in outcomes.values()), outcomes
+    oracle, static, retrieval = outcomes["oracle"], outcomes["static"], outcomes["retrieval"]
+    assert math.isinf(oracle.metrics["psnr"].value) and oracle.metrics["ssim"].value == pytest.approx(1.0)
+    for other in (static, retrieval):
+        assert 5.0 < other.metrics["psnr"].value < 60.0
+        assert other.metrics["ssim"].value < 1.0
+    lp = oracle.metrics["lpips"]
+    assert (lp.value == 0.0) if lp.available else ("bench weights install alexnet" in lp.unavailable_reason)
+
+    run_dir = static.run_dir
+    for name in ("config.json", "provenance.json", "metrics.json", "per_frame.csv", "render.mp4", "frames.png", "report.md"):
+        assert (run_dir / name).is_file(), name
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert {"git_sha", "git_dirty", "packages", "hardware", "seeds", "timings_s"} <= set(prov)
+    assert {"data", "train", "render", "metrics"} <= set(prov["timings_s"])
+    per_frame = (run_dir / "per_frame.csv").read_text().splitlines()
+    assert per_frame[0].startswith("frame,psnr,ssim") and len(per_frame) == 1 + 12  # 5 s: 125 frames, int(125*10/11) = 113 train, 12 test
+    rows = store.results(run_id=oracle.run_id)
+    assert {r.metric for r in rows} == {"psnr", "ssim", "lpips"}
+    assert math.isinf([r for r in rows if r.metric == "psnr"][0].value)
+
+
+def test_interrupted_run_resumes_from_cached_training(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from methods.retrieval import Retrieval
+
+    calls = {"train": 0}
+    original_train, original_render = Retrieval.train, Retrieval.render
+
+    def counting_train(self, *a, **k):  # type: ignore[no-untyped-def]
+        calls["train"] += 1
+        return original_train(self, *a, **k)
+
+    def broken_render(self, *a, **k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # simulated interruption after training
+
+    monkeypatch.setattr(Retrieval, "train", counting_train)
+    monkeypatch.setattr(Retrieval, "render", broken_render)
+    store = Store()
+    with pytest.raises(KeyboardInterrupt):
+        run_jobs([spec("retrieval")], store)
+    assert calls["train"] == 1
+    monkeypatch.setattr(Retrieval, "render", original_render)
+    (outcome,) = run_jobs([spec("retrieval")], store)
+    assert outcome.status == "complete" and calls["train"] == 1  # training was not repeated
+
+
+def test_failing_job_does_not_lose_other_results(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from methods.static import Static
+
+    store = Store()
+    run_jobs([spec("oracle")], store)
+    monkeypatch.setattr(Static, "render", lambda self, ckpt, drive: (_ for _ in ()).throw(RuntimeError("boom")))
+    outcomes = run_jobs([spec("static"), spec("retrieval")], store)
+    assert [o.status for o in outcomes] == ["failed", "complete"]
+    assert "RuntimeError: boom" in outcomes[0].message and (outcomes[0].run_dir / "error.log").exists()
+    methods = {r.method for r in store.results()}
+    assert methods == {"oracle", "retrieval"}
+
+
+def test_overwrite_modes(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from methods.static import Static
+
+    store = Store()
+    (first,) = run_jobs([spec("static")], store)
+    (again,) = run_jobs([spec("static", overwrite="never")], store)
+    assert again.status == "skipped" and "--overwrite never" in again.message
+
+    calls = {"train": 0}
+    original_train = Static.train
+
+    def counting_train(self, *a, **k):  # type: ignore[no-untyped-def]
+        calls["train"] += 1
+        return original_train(self, *a, **k)
+
+    monkeypatch.setattr(Static, "train", counting_train)
+    (cached,) = run_jobs([spec("static", overwrite="only-missing")], store)
+    assert cached.status == "complete" and calls["train"] == 0
+    (fresh,) = run_jobs([spec("static", overwrite="always")], store)
+    assert fresh.status == "complete" and calls["train"] == 1
+    assert fresh.metrics["psnr"].value == pytest.approx(first.metrics["psnr"].value)
+
+
+def test_only_missing_fills_a_metric_that_was_unavailable(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.types import MetricResult
+    from metrics.image.ssim import SSIM
+
+    original = SSIM.compute
+    monkeypatch.setattr(SSIM, "compute", lambda self, p, r, c=None: MetricResult.unavailable("ssim", "pretend missing"))
+    store = Store()
+    (first,) = run_jobs([spec("static")], store)
+    assert not first.metrics["ssim"].available
+    monkeypatch.setattr(SSIM, "compute", original)
+    (second,) = run_jobs([spec("static")], store)
+    assert second.metrics["ssim"].available and 0 < second.metrics["ssim"].value < 1
+
+
+def test_wild_variant_is_scored_against_clean_frames(tiny_cards: Path) -> None:
+    store = Store()
+    (outcome,) = run_jobs([JobSpec(method="oracle", dataset="synthetic-portrait-wild", profile="smoke")], store)
+    assert outcome.status == "complete", outcome.message
+    assert math.isinf(outcome.metrics["psnr"].value)  # the oracle returns the clean frames the metrics compare to
+    assert outcome.metrics["psnr"].details["reference"].startswith("occluder-free")
+
+
+def test_seeds_set_before_training(tiny_cards: Path) -> None:
+    store = Store()
+    outcomes = run_jobs([spec("static", seed=1), spec("static", seed=2)], store)
+    assert [o.run_id[-2:] for o in outcomes] == ["s1", "s2"]
+    assert np.isclose(outcomes[0].metrics["psnr"].value, outcomes[1].metrics["psnr"].value)
