@@ -128,3 +128,20 @@ def test_seeds_set_before_training(tiny_cards: Path) -> None:
     outcomes = run_jobs([spec("static", seed=1), spec("static", seed=2)], store)
     assert [o.run_id[-2:] for o in outcomes] == ["s1", "s2"]
     assert np.isclose(outcomes[0].metrics["psnr"].value, outcomes[1].metrics["psnr"].value)
+
+
+def test_retrieval_follows_the_mouth(tiny_cards: Path, tmp_path: Path) -> None:
+    """The chosen training frames' ground-truth mouth opening tracks the test audio's (static cannot)."""
+    from bench.data.cards import load_dataset
+    from bench.types import Drive
+    from methods.retrieval import Retrieval
+
+    clip = load_dataset("synthetic-portrait", "smoke")
+    train, test = clip.train(), clip.test()
+    method = Retrieval()
+    video = method.render(method.train(train, tmp_path, 0), Drive(audio=test.audio, fps=test.fps, num_frames=test.num_frames))
+    assert video.frames.shape == test.frames.shape
+    chosen_open = train.annotations["mouth_open"][method.last_choice]
+    truth = test.annotations["mouth_open"]
+    assert np.corrcoef(chosen_open, truth)[0, 1] > 0.5
+    assert np.abs(chosen_open - truth).mean() < np.abs(train.annotations["mouth_open"][-1] - truth).mean()
