@@ -142,3 +142,18 @@ def test_run_leaderboard_and_check_detects_tampering(tiny_cards: Path, tmp_path:
     for fmt in ("csv", "tex", "html"):
         code, out, _ = run_cli(capsys, "leaderboard", "--format", fmt)
         assert code == 0 and "retrieval" in out
+
+
+def test_corrupt_checkpoint_is_named(tmp_path: Path) -> None:
+    from bench.errors import InputError
+    from bench.types import Checkpoint, Drive
+    from methods.retrieval import Retrieval
+    from methods.static import Static
+
+    (tmp_path / "frame.npy").write_bytes(b"\x93NUMPY garbage")
+    (tmp_path / "index.npz").write_bytes(b"PK garbage")
+    drive = Drive(audio=np.zeros(16000, np.float32), fps=25, num_frames=25)
+    with pytest.raises(InputError, match="frame.npy: corrupt checkpoint"):
+        Static().render(Checkpoint(tmp_path), drive)
+    with pytest.raises(InputError, match="index.npz: corrupt checkpoint"):
+        Retrieval().render(Checkpoint(tmp_path), drive)

@@ -32,6 +32,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from bench.data import speech
 from bench.errors import BenchError
@@ -460,7 +461,7 @@ def generate_portrait(card: dict[str, Any], resolution: int) -> Clip:
     landmarks = np.empty((n_frames, 68, 2), np.float32)
     bg = scene.background
     follow, roll_follow = float(g["torso_follow"]), float(g["torso_roll_follow"])
-    for i in range(n_frames):
+    for i in tqdm(range(n_frames), desc=f"generate {card['name']} {res}px", unit="frame", leave=False, disable=None):
         R = _rotation(yaw[i], pitch[i], roll[i])
         z = scene.c0[2] + tz[i]
         # the head centre moves by (tx_px, ty_px) in the image, at depth z

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from tqdm import tqdm
 
 from bench.errors import BenchError, WeightsMissing
 from bench.types import Metric, MetricContext, MetricResult, Video
@@ -158,7 +159,7 @@ def lpips_per_frame(
     dev = next(model.parameters()).device
     out = np.empty(len(p), dtype=np.float64)
     with torch.inference_mode():
-        for sl in chunks(len(p), batch_size):
+        for sl in tqdm(list(chunks(len(p), batch_size)), desc="lpips", unit="batch", leave=False, disable=None):
             x = _to_nchw(p[sl]).to(dev)
             y = _to_nchw(r[sl]).to(dev)
             d = model(x, y, normalize=True)
