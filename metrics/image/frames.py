@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bench.errors import InputError
-from bench.types import Video
+from bench.types import Metric, MetricContext, MetricResult, Video, mean_or_inf
 
 
 def as_stack(frames: np.ndarray, what: str = "frames") -> np.ndarray:
@@ -62,3 +64,27 @@ def frames_per_chunk(height: int, width: int, budget_bytes: int = 256 << 20, byt
     """How many frames of float intermediates fit in `budget_bytes` (at least 1)."""
     per_frame = max(1, height * width * 3 * bytes_per_value * 2)
     return max(1, budget_bytes // per_frame)
+
+
+class PerFrameImageMetric(Metric):
+    """Base of image metrics that score each frame pair and report the mean over frames."""
+
+    protocol: ClassVar[str] = ""
+
+    @abstractmethod
+    def per_frame(self, pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Per-frame values of two checked frame stacks."""
+
+    def extra_details(self) -> dict[str, Any]:
+        """Protocol facts beyond the common ones."""
+        return {}
+
+    def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
+        """Mean of the per-frame values (+inf when all are +inf); InputError when the videos' shapes differ."""
+        p, r = check_videos(pred, ref)
+        values = self.per_frame(p, r)
+        options = ctx.options if ctx is not None else {}
+        details = {"protocol": self.protocol, **self.extra_details(),
+                   "compositing": options.get("compositing", "full frame"),
+                   "frames": int(len(values)), "resolution": [int(p.shape[1]), int(p.shape[2])]}
+        return MetricResult(name=self.name, value=mean_or_inf(values), per_item=values, details=details)

@@ -11,8 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from bench.types import Metric, MetricContext, MetricResult, Video, mean_or_inf
-from metrics.image.frames import check_pair, check_videos, chunks, frames_per_chunk, to_float
+from metrics.image.frames import PerFrameImageMetric, check_pair, chunks, frames_per_chunk, to_float
 
 PROTOCOL = "per-frame -10log10(MSE), RGB [0,1], full frame, mean over frames"
 
@@ -60,7 +59,7 @@ def psnr_per_frame(pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return psnr_from_mse(mse_per_frame(pred, ref))
 
 
-class PSNR(Metric):
+class PSNR(PerFrameImageMetric):
     """Peak signal-to-noise ratio (dB) against the ground-truth frames; the mean over frames."""
 
     name: ClassVar[str] = "psnr"
@@ -70,19 +69,8 @@ class PSNR(Metric):
     modality: ClassVar[str] = "video"
     description: ClassVar[str] = "PSNR (dB), per-frame -10log10(MSE) on RGB [0,1], mean over frames"
 
-    def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
-        """Mean of per-frame PSNRs (+inf when every frame is identical); InputError on mismatch."""
-        p, r = check_videos(pred, ref)
-        values = psnr_per_frame(p, r)
-        options = ctx.options if ctx is not None else {}
-        return MetricResult(
-            name=self.name,
-            value=mean_or_inf(values),
-            per_item=values,
-            details={
-                "protocol": PROTOCOL,
-                "compositing": options.get("compositing", "full frame"),
-                "frames": int(len(values)),
-                "resolution": [int(p.shape[1]), int(p.shape[2])],
-            },
-        )
+    protocol: ClassVar[str] = PROTOCOL
+
+    def per_frame(self, pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Per-frame PSNR (dB); +inf for identical frames."""
+        return psnr_per_frame(pred, ref)

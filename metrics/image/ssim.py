@@ -13,8 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from bench.types import Metric, MetricContext, MetricResult, Video
-from metrics.image.frames import check_pair, check_videos, to_float
+from metrics.image.frames import PerFrameImageMetric, check_pair, to_float
 
 PROTOCOL = "Wang et al. 2004: gaussian window sigma 1.5, population covariance, RGB [0,1] per channel, mean over frames"
 
@@ -55,7 +54,7 @@ def ssim_per_frame(pred: np.ndarray, ref: np.ndarray, workers: int | None = None
     return np.array(values, dtype=np.float64)
 
 
-class SSIM(Metric):
+class SSIM(PerFrameImageMetric):
     """Structural similarity against the ground-truth frames; the mean over frames."""
 
     name: ClassVar[str] = "ssim"
@@ -65,21 +64,12 @@ class SSIM(Metric):
     modality: ClassVar[str] = "video"
     description: ClassVar[str] = "SSIM (Wang et al. 2004 settings, skimage), RGB [0,1], mean over frames"
 
-    def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
-        """Mean of per-frame SSIMs; InputError when the videos' shapes differ."""
-        p, r = check_videos(pred, ref)
-        values = ssim_per_frame(p, r)
-        options = ctx.options if ctx is not None else {}
-        return MetricResult(
-            name=self.name,
-            value=float(np.mean(values)),
-            per_item=values,
-            details={
-                "protocol": PROTOCOL,
-                "implementation": "skimage.metrics.structural_similarity",
-                "settings": dict(SSIM_SETTINGS),
-                "compositing": options.get("compositing", "full frame"),
-                "frames": int(len(values)),
-                "resolution": [int(p.shape[1]), int(p.shape[2])],
-            },
-        )
+    protocol: ClassVar[str] = PROTOCOL
+
+    def per_frame(self, pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Per-frame SSIM."""
+        return ssim_per_frame(pred, ref)
+
+    def extra_details(self) -> dict[str, object]:
+        """The reference implementation and its settings."""
+        return {"implementation": "skimage.metrics.structural_similarity", "settings": dict(SSIM_SETTINGS)}
