@@ -105,6 +105,22 @@ class Video:
 
 
 @dataclass
+class Audio:
+    """A mono waveform with its sample rate (the input of speech metrics and denoisers)."""
+
+    samples: np.ndarray
+    """float32 [N] mono."""
+    sample_rate: int = SAMPLE_RATE
+    source: str = ""
+    """Where it came from (a file path, an utterance id), used in error messages."""
+
+    @property
+    def seconds(self) -> float:
+        """Duration in seconds."""
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass
 class Drive:
     """What a method renders from: driving audio, the frame count and, for self-driven tests, head poses.
 

@@ -1,0 +1,67 @@
+"""Shared audio framing and STFT/ISTFT (one implementation for speech metrics and denoisers)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import get_window
+
+
+def frame_signal(x: np.ndarray, frame_len: int, hop: int, pad_end: bool = False) -> np.ndarray:
+    """Split a 1-D signal into frames [n_frames, frame_len] (a copy); `pad_end` zero-pads the last partial frame."""
+    x = np.asarray(x)
+    if pad_end:
+        n_frames = max(1, int(np.ceil(max(len(x) - frame_len, 0) / hop)) + 1)
+        x = np.pad(x, (0, max(0, (n_frames - 1) * hop + frame_len - len(x))))
+    if len(x) < frame_len:
+        return np.zeros((0, frame_len), dtype=x.dtype)
+    return sliding_window_view(x, frame_len)[::hop].copy()
+
+
+@lru_cache(maxsize=32)
+def window(name: str, length: int) -> np.ndarray:
+    """A periodic (DFT-even) analysis window, cached."""
+    return get_window(name, length, fftbins=True).astype(np.float64)
+
+
+def stft(x: np.ndarray, n_fft: int, hop: int, win: str = "hann", center: bool = True) -> np.ndarray:
+    """Complex STFT [frames, n_fft//2 + 1]; `center` pads n_fft//2 on both sides (reflect) like librosa."""
+    x = np.asarray(x, dtype=np.float64)
+    if center:
+        x = np.pad(x, n_fft // 2, mode="reflect" if len(x) > n_fft // 2 else "constant")
+    frames = frame_signal(x, n_fft, hop, pad_end=True)
+    return np.fft.rfft(frames * window(win, n_fft), axis=1)
+
+
+def istft(spec: np.ndarray, n_fft: int, hop: int, win: str = "hann", length: int | None = None,
+          center: bool = True) -> np.ndarray:
+    """Inverse of `stft` by weighted overlap-add (normalised by the summed squared window)."""
+    frames = np.fft.irfft(spec, n=n_fft, axis=1) * window(win, n_fft)
+    n_frames = frames.shape[0]
+    total = (n_frames - 1) * hop + n_fft
+    out = np.zeros(total)
+    norm = np.zeros(total)
+    w2 = window(win, n_fft) ** 2
+    if n_fft % hop == 0:
+        # Fold in n_fft/hop strided passes instead of one add per frame.
+        r = n_fft // hop
+        blocks = frames.reshape(n_frames, r, hop)
+        acc = np.zeros((n_frames + r - 1, hop))
+        wacc = np.zeros((n_frames + r - 1, hop))
+        wblocks = w2.reshape(r, hop)
+        for j in range(r):
+            acc[j:j + n_frames] += blocks[:, j]
+            wacc[j:j + n_frames] += wblocks[j]
+        out, norm = acc.ravel()[:total], wacc.ravel()[:total]
+    else:
+        for i in range(n_frames):
+            out[i * hop:i * hop + n_fft] += frames[i]
+            norm[i * hop:i * hop + n_fft] += w2
+    out = out / np.where(norm > 1e-10, norm, 1.0)
+    if center:
+        out = out[n_fft // 2:]
+    if length is not None:
+        out = out[:length] if len(out) >= length else np.pad(out, (0, length - len(out)))
+    return out

@@ -1,0 +1,1 @@
+"""Speech denoisers: registered methods of the `enhance` task."""
