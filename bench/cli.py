@@ -76,14 +76,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = Store()
     outcomes = run_jobs(specs, store)
     if not args.no_leaderboard:
-        from bench.leaderboard import build_tables, render
-        from bench.tasks import TASKS
+        from bench.leaderboard import render, tables_for
 
         run_ids = {o.run_id for o in outcomes}
         rows = [r for r in store.results(task=args.task, profile=args.profile) if r.dataset in args.dataset
                 and (r.run_id in run_ids or not args.only_these)]
         print()
-        print(render(build_tables(rows, {t: TASKS.get(t).metrics for t in TASKS.names()}), "md"))
+        print(render(tables_for(rows), "md"))
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} jobs failed: " + "; ".join(f"{o.run_id}: {o.message}" for o in failed), file=sys.stderr)
@@ -111,12 +110,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Print (or write) the leaderboard tables."""
-    from bench.leaderboard import build_tables, render
+    from bench.leaderboard import render, render_claims, tables_for
     from bench.store import Store
-    from bench.tasks import TASKS
 
     rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset)
-    text = render(build_tables(rows, {t: TASKS.get(t).metrics for t in TASKS.names()}), args.format)
+    tables = tables_for(rows)
+    text = render(tables, args.format)
+    if args.with_claims:
+        claims = render_claims(tables, args.format)
+        text += ("\n" + claims) if claims else "\n(no paper claims for these tables)\n"
     if args.out:
         Path(args.out).write_text(text)
         print(f"wrote {args.out}")
@@ -143,14 +145,36 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Prepare a dataset card's clip from a local video."""
-    from bench.data.prepare import prepare_video
+    """Prepare a dataset card's clip from a local video (or a speech corpus from a directory)."""
+    from bench.data.cards import get_card
+    from bench.data.prepare import prepare_speech_corpus, prepare_video
 
+    if get_card(args.card).kind == "speech-corpus":
+        if not args.path:
+            raise BenchError(f"card {args.card!r} is a speech corpus: pass --path DIR")
+        speech, notes = prepare_speech_corpus(args.card, args.path)
+        for note in notes:
+            print(f"note: {note}")
+        print(f"prepared {speech.name}: {len(speech.utterances)} utterances, conditions {', '.join(speech.conditions())}")
+        return 0
+    if not args.video:
+        raise BenchError(f"card {args.card!r} is a video dataset: pass --video PATH")
     clip, notes = prepare_video(args.card, args.video, args.audio)
     for note in notes:
         print(f"note: {note}")
     print(f"prepared {clip.name}: {clip.num_frames} frames at {clip.fps:g} fps, {clip.resolution[1]}x{clip.resolution[0]}, "
           f"{len(clip.audio) / clip.sample_rate:.2f} s audio; {clip.n_train} train / {clip.num_frames - clip.n_train} test frames")
+    return 0
+
+
+def cmd_denoise(args: argparse.Namespace) -> int:
+    """Denoise a speech file with a registered enhance-task method."""
+    from bench.enhance import denoise_file
+
+    notes = denoise_file(args.input, args.output, args.method, _parse_sets(args.set))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {args.output} ({args.method})")
     return 0
 
 
@@ -210,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset")
     p.add_argument("--format", default="md", choices=["md", "csv", "tex", "html"])
     p.add_argument("--out")
+    p.add_argument("--with-claims", action="store_true", help="show the papers' claimed values beside the measured ones")
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("check", help="compare stored results with a baseline (non-zero exit on regression)")
@@ -223,9 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = p.add_subparsers(dest="action", required=True)
     q = dsub.add_parser("prepare", help="turn a local video into a card's clip")
     q.add_argument("--card", required=True)
-    q.add_argument("--video", required=True)
+    q.add_argument("--video", help="the talking-portrait video (video cards)")
+    q.add_argument("--path", help="the corpus directory (speech-corpus cards such as voicebank-demand)")
     q.add_argument("--audio", help="separate audio file (default: the video's own audio)")
     q.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("denoise", help="denoise a speech file (16 kHz mono output)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--method", default="mss")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a denoiser config field")
+    p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("weights", help="pretrained files: status, install")
     p.add_argument("action", choices=["status", "install"])

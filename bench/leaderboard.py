@@ -43,7 +43,7 @@ class Table:
     @property
     def title(self) -> str:
         """Heading of the table."""
-        cond = "" if self.condition == "original" else f", {self.condition} audio"
+        cond = "" if self.condition in ("original", "all") else f", {self.condition}"
         return f"{self.task} — {self.dataset} ({self.profile} profile{cond})"
 
 
@@ -58,13 +58,20 @@ def _metric_info(name: str) -> tuple[str, int]:
         return name.upper(), 4
 
 
-def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]] | None = None) -> list[Table]:
+def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]] | None = None,
+                 condition_order: dict[str, tuple[str, ...]] | None = None) -> list[Table]:
     """Group rows into tables; average seeds; rank rows that do not use ground truth."""
     groups: dict[tuple[str, str, str, str], list[ResultRow]] = defaultdict(list)
     for row in rows:
         groups[(row.task, row.dataset, row.profile, row.condition)].append(row)
+
+    def order(key: tuple[str, str, str, str]) -> tuple:
+        known = list((condition_order or {}).get(key[0], ()))
+        position = known.index(key[3]) if key[3] in known else len(known)
+        return (key[0], key[1], key[2], position, key[3])
+
     tables = []
-    for (task, dataset, profile, condition), group in sorted(groups.items()):
+    for (task, dataset, profile, condition), group in sorted(groups.items(), key=lambda kv: order(kv[0])):
         order = list((metric_order or {}).get(task, ()))
         metrics = [m for m in order if any(r.metric == m for r in group)]
         metrics += sorted({r.metric for r in group} - set(metrics))
@@ -231,4 +238,67 @@ def _html(tables: list[Table]) -> str:
         out.append(f"</table><p><small>{html.escape(_legend(table)).replace('**bold**', '<b>bold</b>').replace('&lt;u&gt;underlined&lt;/u&gt;', '<u>underlined</u>')}</small></p>")
     if notes:
         out.append("<ol>" + "".join(f"<li>unavailable: {html.escape(r)}</li>" for r in notes) + "</ol>")
+    return "\n".join(out) + "\n"
+
+
+def tables_for(rows: list[ResultRow]) -> list[Table]:
+    """Tables with each task's metric and condition order."""
+    from bench.tasks import TASKS
+
+    tasks = {t: TASKS.get(t) for t in TASKS.names()}
+    return build_tables(rows, {t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
+
+
+def render_claims(tables: list[Table], fmt: str = "md") -> str:
+    """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims."""
+    from bench.claims import compare_claims, load_claims
+
+    blocks = []
+    for claim in load_claims():
+        for table in tables:
+            if table.task != claim.task or table.condition != claim.condition:
+                continue
+            measured = {label: {m: cells[m].value if m in cells else None for m in claim.metrics}
+                        for label, cells in table.rows.items()}
+            infos = [_metric_info(m) for m in claim.metrics]
+            header = ["Method (as published)", "talkbench method"]
+            for name, _ in infos:
+                header += [f"{name} measured", f"{name} claimed", f"{name} Δ"]
+            body = []
+            for comp in compare_claims(claim, measured):
+                row = [comp.label, comp.method or "–"]
+                for m, (_, dec) in zip(claim.metrics, infos):
+                    got, want = comp.measured.get(m), comp.claimed.get(m)
+                    row += ["–" if got is None else _fmt(got, dec), "–" if want is None else _fmt(want, dec),
+                            "–" if got is None or want is None else f"{got - want:+.{dec}f}"]
+                body.append(row)
+            same = table.dataset == claim.dataset
+            caption = (f"Measured ({table.dataset}, {table.profile}) beside claimed ({claim.paper} {claim.table}, {claim.dataset})"
+                       + ("" if same else " — different data: the comparison shows orders of magnitude, not a replication"))
+            blocks.append((caption, header, body))
+    if not blocks:
+        return ""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        for caption, header, body in blocks:
+            writer.writerow([caption])
+            writer.writerow(header)
+            writer.writerows(body)
+        return buf.getvalue()
+    out = []
+    for caption, header, body in blocks:
+        if fmt == "md":
+            out += [f"#### {caption}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            out += ["| " + " | ".join(r) + " |" for r in body] + [""]
+        elif fmt == "tex":
+            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(caption)}}}",
+                    "\\begin{tabular}{ll" + "c" * (len(header) - 2) + "}", "\\toprule",
+                    " & ".join(_tex_escape(h) for h in header) + " \\\\", "\\midrule"]
+            out += [" & ".join(_tex_escape(c) for c in r) + " \\\\" for r in body]
+            out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+        else:
+            out.append(f"<h4>{html.escape(caption)}</h4><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+            out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body]
+            out.append("</table>")
     return "\n".join(out) + "\n"

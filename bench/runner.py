@@ -140,61 +140,107 @@ def _run_job(spec: JobSpec, store: Store, run_dir: Path) -> JobOutcome:
         return JobOutcome(spec.run_id, "skipped", f"complete results exist in {existing['run_dir']} (--overwrite never)", run_dir)
 
     config = method_cls.config_for(spec.profile, spec.overrides)
-    config_dict = config.to_dict()
-    config_hash = stable_hash({"method": spec.method, "config": config_dict}, 12)
-    timings: dict[str, float] = {}
+    job = JobContext(spec=spec, store=store, run_dir=run_dir, method_cls=method_cls, method=method_cls(config),
+                     config=config.to_dict(), config_hash=stable_hash({"method": spec.method, "config": config.to_dict()}, 12),
+                     metric_classes=metric_classes, device=device, code=code_version(method_cls))
+    body = _reconstruct if spec.task != "enhance" else _enhance_body()
+    output = body(job)
 
+    prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": card.data.get("generator", {}).get("seed")},
+            "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": device, **output.provenance}
+    output.write(prov)
+    rows = [
+        ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
+                  profile=spec.profile, seed=spec.seed, condition=condition, metric=name, value=res.value,
+                  count=int(res.details.get("items", len(res.per_item) if res.per_item is not None else 0)),
+                  unavailable_reason=res.unavailable_reason, higher_is_better=metric_classes[name].higher_is_better,
+                  uses_ground_truth=method_cls.requirements.uses_ground_truth, details=res.details,
+                  config_hash=job.config_hash, dataset_sha=job.dataset_sha, wall_time_s=job.timings.get("train"))
+        for condition, results in output.results.items() for name, res in results.items()
+    ]
+    store.put_results(rows, prov)
+    store.finish_run(spec.run_id, "complete")
+    headline = output.results[next(iter(output.results))]
+    unavailable = [n for n, r in headline.items() if not r.available]
+    message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
+    return JobOutcome(spec.run_id, "complete", message, run_dir, headline, job.timings)
+
+
+@dataclass
+class JobContext:
+    """What a task body needs about the job being run (and where it records timings)."""
+
+    spec: JobSpec
+    store: Store
+    run_dir: Path
+    method_cls: type[Method]
+    method: Method
+    config: dict[str, Any]
+    config_hash: str
+    metric_classes: dict[str, Any]
+    device: str
+    code: str
+    timings: dict[str, float] = field(default_factory=dict)
+    dataset_sha: str = ""
+
+    def begin(self) -> None:
+        """Record the run as started (after the data loaded, so its content hash is known)."""
+        spec = self.spec
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.store.begin_run(spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
+                             profile=spec.profile, seed=spec.seed, run_dir=str(self.run_dir), config=json.dumps(self.config),
+                             config_hash=self.config_hash, dataset_sha=self.dataset_sha,
+                             uses_ground_truth=int(self.method_cls.requirements.uses_ground_truth))
+        if spec.overwrite == "always":
+            for stale in ("metrics.json", "per_frame.csv", "per_utterance.csv"):
+                (self.run_dir / stale).unlink(missing_ok=True)
+
+
+@dataclass
+class TaskOutput:
+    """A task body's results per condition, extra provenance, and how to write its run directory."""
+
+    results: dict[str, dict[str, MetricResult]]
+    provenance: dict[str, Any]
+    write: Any
+    """Callable(provenance) writing the run directory."""
+
+
+def _enhance_body() -> Any:
+    from bench.enhance_task import run_enhance
+
+    return run_enhance
+
+
+def _reconstruct(job: JobContext) -> TaskOutput:
+    spec = job.spec
     t0 = time.perf_counter()
     clip = load_dataset(spec.dataset, spec.profile)
-    timings["data"] = time.perf_counter() - t0
-    dataset_sha = str(clip.meta.get("content_sha256", ""))
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    store.begin_run(spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
-                    profile=spec.profile, seed=spec.seed, run_dir=str(run_dir), config=json.dumps(config_dict),
-                    config_hash=config_hash, dataset_sha=dataset_sha,
-                    uses_ground_truth=int(method_cls.requirements.uses_ground_truth))
-    if spec.overwrite == "always":
-        for stale in ("metrics.json", "per_frame.csv"):
-            (run_dir / stale).unlink(missing_ok=True)
-
-    method = method_cls(config)
-    code = code_version(method_cls)
-    train_key = stable_hash({"method": spec.method, "config": config_dict, "data": dataset_sha or clip.meta.get("cache_key"),
-                             "n_train": clip.n_train, "seed": spec.seed, "code": code})
-    checkpoint, timings["train"], train_cached = _train_stage(method, clip, spec, train_key)
+    job.timings["data"] = time.perf_counter() - t0
+    job.dataset_sha = str(clip.meta.get("content_sha256", ""))
+    job.begin()
+    train_key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha or clip.meta.get("cache_key"),
+                             "n_train": clip.n_train, "seed": spec.seed, "code": job.code})
+    checkpoint, job.timings["train"], train_cached = _train_stage(job.method, clip, spec, train_key)
 
     test = clip.test()
     reference = Video(frames=test.annotations.get("clean_frames", test.frames), fps=test.fps, audio=test.audio,
                       source=f"{spec.dataset} test split")
     drive = Drive(audio=test.audio, fps=test.fps, num_frames=test.num_frames,
                   poses=test.annotations.get("head_pose"),
-                  reference=test if method_cls.requirements.uses_ground_truth else None)
-    render_key = stable_hash({"train": train_key, "condition": "original", "frames": test.num_frames, "code": code})
-    pred, timings["render"], render_cached = _render_stage(method, checkpoint, drive, spec, render_key)
+                  reference=test if job.method_cls.requirements.uses_ground_truth else None)
+    render_key = stable_hash({"train": train_key, "condition": "original", "frames": test.num_frames, "code": job.code})
+    pred, job.timings["render"], render_cached = _render_stage(job.method, checkpoint, drive, spec, render_key)
     if pred.frames.shape != reference.frames.shape:
         raise BenchError(f"{spec.method} rendered {pred.frames.shape}, expected {reference.frames.shape}")
 
-    results, timings["metrics"] = _score_stage(metric_classes, pred, reference, test, spec, run_dir, device)
+    results, job.timings["metrics"] = _score_stage(job.metric_classes, pred, reference, test, spec, job.run_dir, job.device)
 
-    prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": get_card(spec.dataset).data.get("generator", {}).get("seed")},
-            "timings_s": timings, "cached_stages": {"train": train_cached, "render": render_cached},
-            "train_key": train_key, "render_key": render_key, "dataset_sha": dataset_sha, "device": device}
-    _write_run_dir(run_dir, spec, config_dict, prov, pred, reference, results, test)
-    rows = [
-        ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
-                  profile=spec.profile, seed=spec.seed, condition="original", metric=name, value=res.value,
-                  count=int(len(res.per_item)) if res.per_item is not None else 0,
-                  unavailable_reason=res.unavailable_reason, higher_is_better=metric_classes[name].higher_is_better,
-                  uses_ground_truth=method_cls.requirements.uses_ground_truth, details=res.details,
-                  config_hash=config_hash, dataset_sha=dataset_sha, wall_time_s=timings["train"])
-        for name, res in results.items()
-    ]
-    store.put_results(rows, prov)
-    store.finish_run(spec.run_id, "complete")
-    unavailable = [n for n, r in results.items() if not r.available]
-    message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
-    return JobOutcome(spec.run_id, "complete", message, run_dir, results, timings)
+    def write(prov: dict[str, Any]) -> None:
+        _write_run_dir(job.run_dir, spec, job.config, prov, pred, reference, results, test)
+
+    return TaskOutput({"original": results}, {"cached_stages": {"train": train_cached, "render": render_cached},
+                                              "train_key": train_key, "render_key": render_key}, write)
 
 
 def _stage_dir(stage: str, key: str) -> Path:

@@ -14,6 +14,7 @@ from bench.tasks import TASKS
 from bench.types import MetricContext, MetricResult, Video
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
 
 
 def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
@@ -43,8 +44,8 @@ def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str =
 def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
     """Decode and score two files; the metric set defaults to the reconstruct task's."""
     suffix = Path(pred_path).suffix.lower()
-    if suffix in {".wav", ".flac"}:
-        raise BenchError(f"{pred_path}: audio scoring needs the speech metrics, which this installation does not have yet")
+    if suffix in AUDIO_SUFFIXES:
+        return score_audio_files(pred_path, ref_path, metric_names)
     if suffix and suffix not in VIDEO_SUFFIXES:
         raise InputError(f"{pred_path}: unsupported file type {suffix!r} (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
     names = metric_names or list(TASKS.get("reconstruct").metrics)
@@ -54,6 +55,31 @@ def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, d
     ref, rnotes = read_video(ref_path, with_audio=False)
     results, notes = score_videos(pred, ref, names, device)
     return results, pnotes + rnotes + notes
+
+
+def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | None) -> tuple[dict[str, MetricResult], list[str]]:
+    """Score an enhanced (or degraded) speech file against its clean reference with the speech metrics."""
+    from bench.io.audio import read_audio
+    from bench.types import Audio
+
+    names = metric_names or list(TASKS.get("enhance").metrics)
+    for name in names:
+        if METRICS.get(name).modality != "audio":
+            raise BenchError(f"metric {name!r} scores video; {pred_path} is audio")
+    pred, pnotes = read_audio(pred_path)
+    ref, rnotes = read_audio(ref_path)
+    notes = pnotes + rnotes
+    if len(pred) != len(ref):
+        notes.append(f"lengths differ ({pred_path}: {len(pred)}, {ref_path}: {len(ref)} samples); scored the first {min(len(pred), len(ref))}")
+    results = {}
+    for name in names:
+        try:
+            results[name] = METRICS.get(name)().compute(Audio(pred, source=pred_path), Audio(ref, source=ref_path))
+        except InputError:
+            raise
+        except BenchError as exc:
+            results[name] = MetricResult.unavailable(name, str(exc))
+    return results, notes
 
 
 INF_TOKEN = "__talkbench_inf__"

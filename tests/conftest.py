@@ -17,6 +17,8 @@ def _toml_value(value: object) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return repr(value)
 
 
@@ -40,7 +42,7 @@ def bench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path) -> Path:
-    """The shipped cards, with the synthetic ones shortened (5 s) and shrunk (64 px smoke) for speed."""
+    """The shipped cards, the synthetic ones made small for speed (5 s at 64 px; 4 noisy utterances)."""
     import bench.data.cards as cards
 
     directory = tmp_path / "cards"
@@ -50,6 +52,8 @@ def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path
         if data.get("kind") == "synthetic":
             data["generator"]["seconds"] = 5.0
             data["resolution"]["smoke"] = 64
+        if data.get("kind") == "speech-synthetic":
+            data["generator"].update(snr_db=[2.5, 17.5], noise_types=["white", "babble"], per_condition={"smoke": 1, "paper": 1})
         write_card(directory / path.name, data)
     monkeypatch.setenv("BENCH_CARDS", str(directory))
     monkeypatch.setattr(cards, "_CARDS", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -17,6 +17,9 @@ from bench.hashing import code_version, stable_hash
 from bench.paths import cards_dir, data_dir
 from bench.registry import Registry
 from bench.types import Clip
+
+if TYPE_CHECKING:
+    from bench.data.speech_set import SpeechSet
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def prepared_dir(card: Card) -> Path:
 def load_dataset(name: str, profile: str) -> Clip:
     """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
     card = get_card(name)
+    if card.kind.startswith("speech"):
+        raise BenchError(f"dataset {card.name!r} is speech only (task enhance); video tasks need a video dataset")
     resolution = card.resolution(profile)
     if card.kind == "synthetic":
         from bench.data import synthetic
@@ -108,10 +113,47 @@ def load_dataset(name: str, profile: str) -> Clip:
     return clip
 
 
-def _generator_modules(synthetic: Any) -> list[Any]:
+def load_speech(name: str, profile: str) -> "SpeechSet":
+    """An `enhance` dataset: generated (speech-synthetic, cached) or prepared (speech-corpus)."""
+    from bench.data import speech_set
+
+    card = get_card(name)
+    if card.kind == "speech-synthetic":
+        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(*_generator_modules(speech_set))})
+        directory = data_dir() / card.name / f"{profile}-{key}"
+        if (directory / "index.json").exists():
+            return speech_set.load_speech_set(directory)
+        speech = speech_set.generate_noisy_speech(card.data, profile)
+        speech.meta["cache_key"] = key
+        speech.meta["content_sha256"] = speech_fingerprint(speech)
+        speech_set.save_speech_set(speech, directory)
+        return speech
+    if card.kind == "speech-corpus":
+        source = prepared_dir(card)
+        if not (source / "index.json").exists():
+            raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
+                             f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+        speech = speech_set.load_speech_set(source)
+        speech.meta.setdefault("content_sha256", speech_fingerprint(speech))
+        return speech
+    raise BenchError(f"dataset {card.name!r} is a {card.kind} dataset, not speech (task enhance needs a speech dataset)")
+
+
+def speech_fingerprint(speech: "SpeechSet") -> str:
+    """SHA-256 of a speech set's samples."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for u in speech.utterances:
+        digest.update(np.ascontiguousarray(u.noisy).tobytes())
+        digest.update(np.ascontiguousarray(u.clean).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _generator_modules(generator: Any) -> list[Any]:
     import importlib
 
-    mods = [synthetic]
+    mods = [generator]
     for extra in ("bench.data.speech", "bench.data.occluders"):
         try:
             mods.append(importlib.import_module(extra))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from tqdm import tqdm
 
 from bench.data.cards import get_card, prepared_dir
 from bench.data.clip_store import save_clip
@@ -13,6 +15,9 @@ from bench.errors import BenchError, InputError
 from bench.io.audio import read_audio
 from bench.io.video import read_video
 from bench.types import SAMPLE_RATE, Clip
+
+if TYPE_CHECKING:
+    from bench.data.speech_set import SpeechSet
 
 TARGET_FPS = 25.0
 
@@ -62,3 +67,57 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
                       "content_sha256": digest, "card": card.name})
     save_clip(clip, out_dir or prepared_dir(card))
     return clip, notes
+
+
+def prepare_speech_corpus(card_name: str, path: str | Path, out_dir: Path | None = None) -> tuple["SpeechSet", list[str]]:
+    """Check and convert a local speech-enhancement corpus (e.g. VoiceBank-DEMAND) to a 16 kHz SpeechSet."""
+    from bench.data.cards import prepared_dir
+    from bench.data.speech_set import SpeechSet, Utterance, save_speech_set
+
+    card = get_card(card_name)
+    if card.kind != "speech-corpus":
+        raise BenchError(f"card {card.name!r} is {card.kind}, not a speech corpus (use --video for video cards)")
+    spec = card.data["corpus"]
+    root = Path(path)
+    clean_dir, noisy_dir = root / spec["clean_dir"], root / spec["noisy_dir"]
+    for directory in (clean_dir, noisy_dir):
+        if not directory.is_dir():
+            raise InputError(f"{directory}: no such directory (expected {spec['clean_dir']}/ and {spec['noisy_dir']}/ in {root})")
+    clean_files = {p.stem: p for p in sorted(clean_dir.glob("*.wav"))}
+    noisy_files = {p.stem: p for p in sorted(noisy_dir.glob("*.wav"))}
+    if set(clean_files) != set(noisy_files):
+        only = sorted(set(clean_files) ^ set(noisy_files))[:5]
+        raise InputError(f"{root}: clean and noisy file names differ (e.g. {', '.join(only)})")
+    if len(clean_files) != spec["utterances"]:
+        raise InputError(f"{clean_dir}: {len(clean_files)} utterances, the {card.name} test set has {spec['utterances']}")
+    speakers = sorted({stem.split("_")[0] for stem in clean_files})
+    if speakers != sorted(spec["speakers"]):
+        raise InputError(f"{clean_dir}: speakers {speakers}, expected {spec['speakers']}")
+    conditions: dict[str, tuple[str, float]] = {}
+    log = root / spec.get("log_file", "")
+    if spec.get("log_file") and log.is_file():
+        for line in log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3:
+                conditions[parts[0]] = (parts[1], float(parts[2]))
+    notes: list[str] = []
+    rates: set[int] = set()
+    utterances = []
+    for stem in tqdm(sorted(clean_files), desc=f"prepare {card.name}", unit="utt", disable=None):
+        import soundfile as sf
+
+        for p in (clean_files[stem], noisy_files[stem]):
+            rates.add(sf.info(str(p)).samplerate)
+        clean, _ = read_audio(clean_files[stem])
+        noisy, _ = read_audio(noisy_files[stem])
+        if len(clean) != len(noisy):
+            raise InputError(f"{noisy_files[stem]}: {len(noisy)} samples, its clean reference has {len(clean)}")
+        noise, snr = conditions.get(stem, ("", None))
+        utterances.append(Utterance(stem, noisy, clean, snr, noise, stem.split("_")[0]))
+    if rates != {SAMPLE_RATE}:
+        notes.append(f"{root}: resampled {sorted(rates)} Hz -> {SAMPLE_RATE} Hz")
+    if not conditions:
+        notes.append(f"{log}: not found; per-SNR tables need it (results are reported over all utterances only)")
+    speech = SpeechSet(card.name, utterances, meta={"source_dir": str(root), "notes": notes})
+    save_speech_set(speech, out_dir or prepared_dir(card))
+    return speech, notes
