@@ -16,6 +16,15 @@ METHODS.register_lazy("retrieval", "methods.retrieval:Retrieval")
 METRICS.register_lazy("psnr", "metrics.image.psnr:PSNR")
 METRICS.register_lazy("ssim", "metrics.image.ssim:SSIM")
 METRICS.register_lazy("lpips", "metrics.image.lpips:LPIPS")
+METRICS.register_lazy("pesq", "metrics.speech.pesq:PESQ")
+METRICS.register_lazy("pesq_nb", "metrics.speech.pesq:PESQNarrowBand")
+METRICS.register_lazy("stoi", "metrics.speech.stoi:STOI")
+METRICS.register_lazy("estoi", "metrics.speech.stoi:ESTOI")
+METRICS.register_lazy("csig", "metrics.speech.composite:CSIG")
+METRICS.register_lazy("cbak", "metrics.speech.composite:CBAK")
+METRICS.register_lazy("covl", "metrics.speech.composite:COVL")
+METRICS.register_lazy("segsnr", "metrics.speech.snr:SegSNR")
+METRICS.register_lazy("si_sdr", "metrics.speech.snr:SISDR")
 
 
 def method_names(task: str | None = None) -> list[str]:
