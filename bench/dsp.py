@@ -26,11 +26,30 @@ def window(name: str, length: int) -> np.ndarray:
     return get_window(name, length, fftbins=True).astype(np.float64)
 
 
+def centered_slice(x: np.ndarray, lo: int, hi: int, pad: int) -> np.ndarray:
+    """Samples [lo, hi) of `x` padded as `stft(center=True)` pads it: `pad` reflected samples on each
+    side, then zeros up to a whole frame. Built per slice, so block processing never copies the whole signal."""
+    n = len(x)
+    if lo >= pad and hi <= pad + n:
+        return x[lo - pad : hi - pad]
+    j = np.arange(lo - pad, hi - pad)
+    valid = j < n + pad
+    if n <= pad:  # too short to reflect: zero padding
+        valid &= (j >= 0) & (j < n)
+    j = np.where(j < 0, -j, j)
+    j = np.where(j >= n, 2 * (n - 1) - j, j)
+    seg = np.zeros(hi - lo, dtype=x.dtype)
+    seg[valid] = x[np.clip(j[valid], 0, max(n - 1, 0))]
+    return seg
+
+
 def stft(x: np.ndarray, n_fft: int, hop: int, win: str = "hann", center: bool = True) -> np.ndarray:
     """Complex STFT [frames, n_fft//2 + 1]; `center` pads n_fft//2 on both sides (reflect) like librosa."""
     x = np.asarray(x, dtype=np.float64)
     if center:
-        x = np.pad(x, n_fft // 2, mode="reflect" if len(x) > n_fft // 2 else "constant")
+        pad = n_fft // 2
+        n_frames = max(1, int(np.ceil(max(len(x) + 2 * pad - n_fft, 0) / hop)) + 1)
+        x = centered_slice(x, 0, (n_frames - 1) * hop + n_fft, pad)
     frames = frame_signal(x, n_fft, hop, pad_end=True)
     return np.fft.rfft(frames * window(win, n_fft), axis=1)
 

@@ -1,0 +1,28 @@
+"""`passthrough`: the noisy input unchanged (the "Noisy" row of an enhancement table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.plugins import METHODS
+from bench.types import SAMPLE_RATE, MethodConfig
+from methods.denoise.base import Denoiser
+
+
+@dataclass
+class PassthroughConfig(MethodConfig):
+    """No settings: the output is the input."""
+
+
+@METHODS.register("passthrough")
+class Passthrough(Denoiser):
+    """Identity denoiser: returns the noisy audio as float32 (a copy)."""
+
+    name = "passthrough"
+    Config = PassthroughConfig
+
+    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+        """The input, as a float32 copy."""
+        return np.array(audio, dtype=np.float32, copy=True)
