@@ -76,13 +76,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = Store()
     outcomes = run_jobs(specs, store)
     if not args.no_leaderboard:
-        from bench.leaderboard import render, tables_for
+        from bench.leaderboard import render, render_claims, tables_for
 
         run_ids = {o.run_id for o in outcomes}
         rows = [r for r in store.results(task=args.task, profile=args.profile) if r.dataset in args.dataset
                 and (r.run_id in run_ids or not args.only_these)]
+        tables = tables_for(rows)
         print()
-        print(render(tables_for(rows), "md"))
+        print(render(tables, "md"))
+        claims = render_claims(tables, "md")
+        if claims:
+            print(claims)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} jobs failed: " + "; ".join(f"{o.run_id}: {o.message}" for o in failed), file=sys.stderr)

@@ -274,7 +274,7 @@ def render_claims(tables: list[Table], fmt: str = "md") -> str:
                 body.append(row)
             same = table.dataset == claim.dataset
             caption = (f"Measured ({table.dataset}, {table.profile}) beside claimed ({claim.paper} {claim.table}, {claim.dataset})"
-                       + ("" if same else " — different data: the comparison shows orders of magnitude, not a replication"))
+                       + ("" if same else " — different data: a plausibility check, not a replication"))
             blocks.append((caption, header, body))
     if not blocks:
         return ""
