@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
+from bench.atomic import atomic_directory
 from bench.data.cards import load_speech
 from bench.errors import BenchError
 from bench.hashing import stable_hash
@@ -63,13 +64,9 @@ def _enhance_stage(job: "JobContext", speech: "SpeechSet", key: str) -> tuple[li
         if video.audio is None or len(video.audio) != len(u.noisy) or not np.all(np.isfinite(video.audio)):
             raise BenchError(f"{job.spec.method} returned bad audio for utterance {u.id} (length or non-finite values)")
         out.append(video.audio.astype(np.float32))
-    tmp = final.with_name(final.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    np.savez(tmp / "enhanced.npz", **{f"u{i}": a for i, a in enumerate(out)})
-    (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.replace(final)
+    with atomic_directory(final) as tmp:
+        np.savez(tmp / "enhanced.npz", **{f"u{i}": a for i, a in enumerate(out)})
+        (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
     return out, wall, False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -16,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bench import provenance
+from bench.atomic import atomic_directory
 from bench.data.cards import get_card, load_dataset
 from bench.errors import BenchError
 from bench.hashing import code_version, stable_hash
@@ -85,12 +87,10 @@ def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    try:
+    with contextlib.suppress(ImportError):  # torch is optional for non-neural methods
         import torch
 
         torch.manual_seed(seed)
-    except ImportError:
-        pass
 
 
 def run_jobs(specs: list[JobSpec], store: Store | None = None) -> list[JobOutcome]:
@@ -255,16 +255,12 @@ def _train_stage(method: Method, clip: Clip, spec: JobSpec, key: str) -> tuple[C
     if done.exists():
         meta = json.loads(done.read_text())
         return Checkpoint(path=final, meta=meta.get("meta", {})), float(meta.get("wall_time_s", 0.0)), True
-    tmp = final.with_name(final.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    seed_everything(spec.seed)
-    t0 = time.perf_counter()
-    checkpoint = method.train(clip.train(), tmp, spec.seed)
-    wall = time.perf_counter() - t0
-    (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall, "meta": checkpoint.meta}, default=str))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.replace(final)
+    with atomic_directory(final) as tmp:
+        seed_everything(spec.seed)
+        t0 = time.perf_counter()
+        checkpoint = method.train(clip.train(), tmp, spec.seed)
+        wall = time.perf_counter() - t0
+        (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall, "meta": checkpoint.meta}, default=str))
     return Checkpoint(path=final, meta=checkpoint.meta), wall, False
 
 
@@ -280,13 +276,9 @@ def _render_stage(method: Method, checkpoint: Checkpoint, drive: Drive, spec: Jo
     t0 = time.perf_counter()
     video = method.render(checkpoint, drive)
     wall = time.perf_counter() - t0
-    tmp = final.with_name(final.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    np.save(tmp / "frames.npy", video.frames)
-    (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.replace(final)
+    with atomic_directory(final) as tmp:
+        np.save(tmp / "frames.npy", video.frames)
+        (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
     video.source = f"{spec.method} render ({final})"
     return video, wall, False
 

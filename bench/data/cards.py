@@ -153,13 +153,8 @@ def speech_fingerprint(speech: "SpeechSet") -> str:
 def _generator_modules(generator: Any) -> list[Any]:
     import importlib
 
-    mods = [generator]
-    for extra in ("bench.data.speech", "bench.data.occluders"):
-        try:
-            mods.append(importlib.import_module(extra))
-        except ImportError:
-            pass
-    return mods
+    # Every generator shares the speech and occluder modules: their source is part of the data's cache key.
+    return [generator] + [importlib.import_module(m) for m in ("bench.data.speech", "bench.data.occluders")]
 
 
 def resize_clip(clip: Clip, size: int) -> Clip:

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from bench.atomic import atomic_directory
 from bench.errors import InputError
 from bench.types import Clip
 
 
 def save_clip(clip: Clip, directory: Path) -> None:
     """Write `clip` atomically into `directory` (arrays.npz + clip.json)."""
-    tmp = directory.with_name(directory.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     arrays = {"frames": clip.frames, "audio": clip.audio}
     arrays.update({f"ann__{k}": v for k, v in clip.annotations.items()})
     arrays.update({f"track__{k}": v for k, v in clip.audio_tracks.items()})
-    np.savez(tmp / "arrays.npz", **arrays)
     meta = {"name": clip.name, "fps": clip.fps, "sample_rate": clip.sample_rate, "n_train": clip.n_train, "meta": clip.meta}
-    (tmp / "clip.json").write_text(json.dumps(meta, indent=2, default=_json_default))
-    shutil.rmtree(directory, ignore_errors=True)
-    tmp.replace(directory)
+    with atomic_directory(directory) as tmp:
+        np.savez(tmp / "arrays.npz", **arrays)
+        (tmp / "clip.json").write_text(json.dumps(meta, indent=2, default=_json_default))
 
 
 def load_clip(directory: Path) -> Clip:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from bench.atomic import atomic_directory
 from bench.errors import InputError
 from bench.types import SAMPLE_RATE
 
@@ -55,17 +55,13 @@ def condition_label(snr_db: float) -> str:
 
 def save_speech_set(speech: SpeechSet, directory: Path) -> None:
     """Write atomically as one npz of concatenated samples plus a JSON index."""
-    tmp = directory.with_name(directory.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     lengths = np.array([len(u.clean) for u in speech.utterances], dtype=np.int64)
-    np.savez(tmp / "audio.npz", noisy=np.concatenate([u.noisy for u in speech.utterances]).astype(np.float32),
-             clean=np.concatenate([u.clean for u in speech.utterances]).astype(np.float32), lengths=lengths)
     index = {"name": speech.name, "sample_rate": speech.sample_rate, "meta": speech.meta,
              "utterances": [{"id": u.id, "snr_db": u.snr_db, "noise": u.noise, "speaker": u.speaker} for u in speech.utterances]}
-    (tmp / "index.json").write_text(json.dumps(index, indent=1))
-    shutil.rmtree(directory, ignore_errors=True)
-    tmp.replace(directory)
+    with atomic_directory(directory) as tmp:
+        np.savez(tmp / "audio.npz", noisy=np.concatenate([u.noisy for u in speech.utterances]).astype(np.float32),
+                 clean=np.concatenate([u.clean for u in speech.utterances]).astype(np.float32), lengths=lengths)
+        (tmp / "index.json").write_text(json.dumps(index, indent=1))
 
 
 def load_speech_set(directory: Path) -> SpeechSet:
