@@ -29,11 +29,7 @@ def run_enhance(job: "JobContext") -> "TaskOutput":
     from bench.runner import TaskOutput
 
     spec = job.spec
-    t0 = time.perf_counter()
-    speech = load_speech(spec.dataset, spec.profile)
-    job.timings["data"] = time.perf_counter() - t0
-    job.dataset_sha = str(speech.meta.get("content_sha256", ""))
-    job.begin()
+    speech = job.load(load_speech)
     job.timings["train"] = 0.0  # classical denoisers do not train
     key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha, "code": job.code})
     enhanced, job.timings["render"], cached = _enhance_stage(job, speech, key)

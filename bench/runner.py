@@ -183,6 +183,15 @@ class JobContext:
     timings: dict[str, float] = field(default_factory=dict)
     dataset_sha: str = ""
 
+    def load(self, loader: Any) -> Any:
+        """Load the job's dataset with `loader(name, profile)` (timed), record its content hash, start the run."""
+        t0 = time.perf_counter()
+        data = loader(self.spec.dataset, self.spec.profile)
+        self.timings["data"] = time.perf_counter() - t0
+        self.dataset_sha = str(data.meta.get("content_sha256", ""))
+        self.begin()
+        return data
+
     def begin(self) -> None:
         """Record the run as started (after the data loaded, so its content hash is known)."""
         spec = self.spec
@@ -214,11 +223,7 @@ def _enhance_body() -> Any:
 
 def _reconstruct(job: JobContext) -> TaskOutput:
     spec = job.spec
-    t0 = time.perf_counter()
-    clip = load_dataset(spec.dataset, spec.profile)
-    job.timings["data"] = time.perf_counter() - t0
-    job.dataset_sha = str(clip.meta.get("content_sha256", ""))
-    job.begin()
+    clip = job.load(load_dataset)
     train_key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha or clip.meta.get("cache_key"),
                              "n_train": clip.n_train, "seed": spec.seed, "code": job.code})
     checkpoint, job.timings["train"], train_cached = _train_stage(job.method, clip, spec, train_key)

@@ -15,9 +15,16 @@ class Denoiser(Method):
 
     task = "enhance"
 
-    @abstractmethod
     def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-        """Enhance one utterance; returns float32 of the same length."""
+        """Enhance one utterance; returns float32 of the same length (empty input gives empty output)."""
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.size == 0:
+            return audio.copy()
+        return np.asarray(self.enhance(audio, sample_rate), dtype=np.float32)
+
+    @abstractmethod
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The method proper, on a non-empty float32 utterance; same length out."""
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Classical denoisers learn nothing from data."""

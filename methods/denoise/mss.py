@@ -78,12 +78,9 @@ class MSS(Denoiser):
     name = "mss"
     Config = MSSConfig
 
-    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Eq. 1 at every scale, ISTFT, mean over scales (Eq. 2); float32 of the input's length."""
         cfg: MSSConfig = self.config  # type: ignore[assignment]
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.size == 0:
-            return audio.copy()
         scales = cfg.parsed_scales()
         acc = np.zeros(len(audio))
         for n_fft, hop, window in scales:  # each scale's ISTFT output is added into acc (Eq. 2's sum)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.plugins import METHODS
-from bench.types import SAMPLE_RATE, MethodConfig
+from bench.types import MethodConfig
 from methods.denoise.base import Denoiser
 
 
@@ -23,6 +23,6 @@ class Passthrough(Denoiser):
     name = "passthrough"
     Config = PassthroughConfig
 
-    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-        """The input, as a float32 copy."""
-        return np.array(audio, dtype=np.float32, copy=True)
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The input, as a copy."""
+        return audio.copy()

@@ -157,12 +157,9 @@ class SpecSub(Denoiser):
     name = "specsub"
     Config = SpecSubConfig
 
-    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Spectral subtraction at one framing; float32 of the input's length."""
         cfg: SpecSubConfig = self.config  # type: ignore[assignment]
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.size == 0:
-            return audio.copy()
         out = subtract_one_scale(audio, sample_rate, cfg.n_fft, cfg.hop, cfg.window, cfg.alpha, cfg.beta, cfg.power,
                                  cfg.noise_frames, cfg.noise_seconds)
         return out.astype(np.float32)

@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.plugins import METHODS
-from bench.types import SAMPLE_RATE, MethodConfig
+from bench.types import MethodConfig
 from methods.denoise.base import Denoiser
 from methods.denoise.noise_estimate import leading_noise_segment
 
@@ -58,16 +58,13 @@ class SpectralGating(Denoiser):
     library_version = _library_version()
     """Version of the `noisereduce` package (stored with results; gating details differ between releases)."""
 
-    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Spectral gating with the leading noise clip; float32 of the input's length."""
         try:
             import noisereduce
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise BenchError("the noisereduce denoiser needs the library: pip install noisereduce==3.0.3") from exc
         cfg: SpectralGatingConfig = self.config  # type: ignore[assignment]
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.size == 0:
-            return audio.copy()
         noise = leading_noise_segment(audio, sample_rate, cfg.noise_seconds) if cfg.stationary else None
         if noise is not None and len(noise) < cfg.n_fft:
             noise = None

@@ -89,12 +89,9 @@ class Wiener(Denoiser):
     name = "wiener"
     Config = WienerConfig
 
-    def denoise(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Wiener-filter the STFT (noisy phase); float32 of the input's length."""
         cfg: WienerConfig = self.config  # type: ignore[assignment]
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.size == 0:
-            return audio.copy()
         spec = dsp.stft(audio, cfg.n_fft, cfg.hop, cfg.window)
         power = spec.real**2 + spec.imag**2
         count = leading_frame_count(len(spec), cfg.n_fft, cfg.hop, sample_rate,
