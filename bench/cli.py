@@ -189,14 +189,16 @@ def cmd_weights(args: argparse.Namespace) -> int:
     if args.action == "status":
         for name, entry in sorted(weights.ENTRIES.items()):
             state, detail = weights.status(name)
-            print(f"{name:10s} {state:10s} {entry.filename:28s} {entry.used_by}")
+            print(f"{name:11s} {state:10s} {entry.filename:28s} {entry.used_by}")
+            print(f"{'':11s} {detail}")
             if state != "installed":
-                print(f"{'':10s} install: {entry.install_hint()}  [{entry.licence}]")
+                print(f"{'':11s} install: {entry.install_hint()}  [{entry.licence}]")
         return 0
     if not args.name or not args.source:
-        raise BenchError("usage: bench weights install NAME --from PATH|URL")
-    path = weights.install(args.name, args.source)
-    print(f"installed {args.name} -> {path} (sha256 verified)")
+        raise BenchError("usage: bench weights install NAME --from PATH|URL [--sha256 HEX]")
+    path = weights.install(args.name, args.source, sha256=args.sha256)
+    _, origin = weights.expected_sha256(args.name)
+    print(f"installed {args.name} -> {path} (sha256 {weights.sha256_of(path)[:12]}…, {origin})")
     return 0
 
 
@@ -268,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["status", "install"])
     p.add_argument("name", nargs="?")
     p.add_argument("--from", dest="source")
+    p.add_argument("--sha256", help="expected sha256 for files whose publisher gives none (else pinned at install)")
     p.set_defaults(func=cmd_weights)
     return parser
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.errors import BenchError, WeightsMissing
 from bench.paths import weights_dir
@@ -38,6 +40,9 @@ class WeightsEntry:
 
 
 TORCH_HUB = "torch_hub/checkpoints"
+UNPUBLISHED = ""
+"""`sha256` of an entry whose publisher gives no checksum: the hash is pinned when the file is
+installed (`--sha256 HEX` to state it, otherwise trust on first install) and checked on every load."""
 
 ENTRIES: dict[str, WeightsEntry] = {
     e.name: e
@@ -60,8 +65,76 @@ ENTRIES: dict[str, WeightsEntry] = {
             used_by="LPIPS (VGG backbone)",
             subdir=TORCH_HUB,
         ),
+        WeightsEntry(
+            name="syncnet_v2",
+            filename="syncnet_v2.model",
+            sha256=UNPUBLISHED,
+            url="http://www.robots.ox.ac.uk/~vgg/software/lipsync/data/syncnet_v2.model",
+            licence="released by VGG Oxford with syncnet_python (code MIT); research use, check the authors' terms",
+            used_by="LSE-C / LSE-D (SyncNet v2, the papers' sync expert)",
+        ),
+        WeightsEntry(
+            name="sfd_face",
+            filename="sfd_face.pth",
+            sha256=UNPUBLISHED,
+            url="https://www.robots.ox.ac.uk/~vgg/software/lipsync/data/sfd_face.pth",
+            licence="S3FD face detector weights as redistributed by syncnet_python; research use",
+            used_by="LSE-C / LSE-D face detection (S3FD, scale 0.25)",
+        ),
+        WeightsEntry(
+            name="fan_s3fd",
+            filename="s3fd-619a316812.pth",
+            sha256="619a316812",
+            url="https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth",
+            licence="BSD-3-Clause (face-alignment)",
+            used_by="LMD, fan backend: face_alignment's S3FD detector",
+            subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="fan_2dfan4",
+            filename="2DFAN4-11f355bf06.pth.tar",
+            sha256="11f355bf06",
+            url="https://www.adrianbulat.com/downloads/python-fan/2DFAN4-11f355bf06.pth.tar",
+            licence="BSD-3-Clause (face-alignment)",
+            used_by="LMD, fan backend: face_alignment 1.5's 2D-FAN-4 68-point landmarks",
+            subdir=TORCH_HUB,
+        ),
     ]
 }
+
+
+def pins_path() -> Path:
+    """JSON file of the sha256 pinned at install for entries without a published hash."""
+    return weights_dir() / "pins.json"
+
+
+def _read_pins() -> dict[str, str]:
+    path = pins_path()
+    if not path.exists():
+        return {}
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"{path}: unreadable weights pins ({exc}); delete it and reinstall the unpublished files") from exc
+
+
+def _write_pin(name: str, digest: str) -> None:
+    pins = _read_pins()
+    pins[name] = digest
+    path = pins_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(pins, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def expected_sha256(name: str) -> tuple[str, str]:
+    """(expected hash or prefix, where it comes from: 'published' | 'published prefix' | 'pinned at install' | 'none')."""
+    entry = get_entry(name)
+    if entry.sha256:
+        return entry.sha256, "published" if len(entry.sha256) == 64 else "published prefix"
+    pinned = _read_pins().get(name, "")
+    return pinned, "pinned at install" if pinned else "none"
 
 
 def get_entry(name: str) -> WeightsEntry:
@@ -89,14 +162,17 @@ def hash_matches(actual: str, expected: str) -> bool:
 
 
 def status(name: str) -> tuple[str, str]:
-    """('installed' | 'missing' | 'bad-hash', detail) for one entry."""
+    """('installed' | 'missing' | 'bad-hash' | 'unverified', detail) for one entry."""
     entry = get_entry(name)
     if not entry.path.exists():
         return "missing", str(entry.path)
+    expected, origin = expected_sha256(name)
+    if not expected:
+        return "unverified", f"{entry.path} has no pinned sha256 (copied in by hand?); reinstall it with bench weights install"
     actual = sha256_of(entry.path)
-    if not hash_matches(actual, entry.sha256):
-        return "bad-hash", f"{entry.path}: sha256 {actual[:16]}… expected {entry.sha256}"
-    return "installed", str(entry.path)
+    if not hash_matches(actual, expected):
+        return "bad-hash", f"{entry.path}: sha256 {actual[:16]}… expected {expected} ({origin})"
+    return "installed", f"{entry.path} (sha256 {actual[:12]}…, {origin})"
 
 
 def require(name: str) -> Path:
@@ -107,13 +183,39 @@ def require(name: str) -> Path:
         raise WeightsMissing(
             f"{entry.filename} not installed (needed by {entry.used_by}); install it with: {entry.install_hint()}"
         )
-    if state == "bad-hash":
+    if state in ("bad-hash", "unverified"):
         raise WeightsMissing(f"refusing {detail}; reinstall with: {entry.install_hint()}")
     return entry.path
 
 
-def install(name: str, source: str) -> Path:
-    """Copy (local path) or download (URL, only on this explicit request) a file, verify, and cache it."""
+def load_state_dict(name: str, map_location: str = "cpu") -> dict[str, Any]:
+    """The verified file of `name` loaded with `torch.load(weights_only=True)`: tensors only, no code runs.
+
+    A file that does not unpickle as plain tensors (corrupt, truncated, or a pickled module)
+    is refused with a one-line error naming the file.
+    """
+    import torch
+
+    path = require(name)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file; all mean "refuse it"
+        raise WeightsMissing(f"{path}: not a loadable tensor file ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); "
+                             f"reinstall with: {get_entry(name).install_hint()}") from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsMissing(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
+    return dict(state)
+
+
+def install(name: str, source: str, sha256: str | None = None) -> Path:
+    """Copy (local path) or download (URL, only on this explicit request) a file, verify, and cache it.
+
+    Entries with a published hash are checked against it. For the others the caller may state
+    the hash (`sha256`); otherwise the installed file's hash is pinned (trust on first install)
+    and every later load is checked against the pin.
+    """
     entry = get_entry(name)
     entry.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = entry.path.with_suffix(entry.path.suffix + ".part")
@@ -130,8 +232,11 @@ def install(name: str, source: str) -> Path:
             raise BenchError(f"{src}: no such file")
         shutil.copyfile(src, tmp)
     actual = sha256_of(tmp)
-    if not hash_matches(actual, entry.sha256):
+    expected = entry.sha256 or (sha256 or "").lower()
+    if expected and not hash_matches(actual, expected):
         tmp.unlink(missing_ok=True)
-        raise BenchError(f"{source}: sha256 {actual[:16]}… does not match {entry.name}'s expected {entry.sha256}; not installed")
+        raise BenchError(f"{source}: sha256 {actual[:16]}… does not match {entry.name}'s expected {expected}; not installed")
     tmp.replace(entry.path)
+    if not entry.sha256:
+        _write_pin(name, actual)
     return entry.path
