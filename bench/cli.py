@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Train, render, score and store; print the leaderboard of what ran."""
     from bench.data.cards import get_card
     from bench.plugins import METHODS, method_names
+    from bench import metric_options
     from bench.runner import JobSpec, run_jobs
     from bench.store import Store
 
@@ -71,7 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_sets(args.set)
     specs = [JobSpec(method=m, dataset=d, profile=args.profile, seed=s, task=args.task, overrides=overrides,
                      metrics=tuple(args.metric) if args.metric else None, overwrite=args.overwrite,
-                     out=Path(args.out) if args.out else None, device=args.device)
+                     out=Path(args.out) if args.out else None, device=args.device,
+                     metric_options=metric_options.from_args(args))
              for d in args.dataset for m in methods for s in args.seed]
     store = Store()
     outcomes = run_jobs(specs, store)
@@ -97,7 +99,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score a render made outside talkbench against its reference."""
     from bench.scoring import score_files, to_json
 
-    results, notes = score_files(args.pred, args.ref, args.metric, args.device)
+    from bench import metric_options
+
+    results, notes = score_files(args.pred, args.ref, args.metric, args.device, metric_options.from_args(args), audio=args.audio)
     if args.json:
         print(to_json(results, notes, {"pred": args.pred, "ref": args.ref}))
     else:
@@ -204,6 +208,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `bench`."""
+    from bench import metric_options
+
     parser = argparse.ArgumentParser(prog="bench", description="Train, render, score and tabulate talking-portrait methods.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -224,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard at the end")
     p.add_argument("--only-these", action="store_true", help="leaderboard shows only the runs of this command")
+    metric_options.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score an external render against its reference")
@@ -232,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", action="append")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--audio", help="driving audio for the sync metrics (default: the prediction's own audio track)")
+    metric_options.add_arguments(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("leaderboard", help="print the stored results as the papers' tables")

@@ -46,6 +46,8 @@ class JobSpec:
     overwrite: str = "only-missing"
     out: Path | None = None
     device: str = "auto"
+    metric_options: dict[str, Any] = field(default_factory=dict)
+    """Protocol options of the metrics (`bench.metric_options`), e.g. the LMD landmark backend."""
 
     @property
     def variant(self) -> str:
@@ -293,16 +295,20 @@ def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, 
     previous = _load_metrics(run_dir) if spec.overwrite != "always" else {}
     ctx = MetricContext(device=device, annotations=test.annotations,
                         options={"compositing": "full frame (the method's own render)",
-                                 "reference": "occluder-free clean frames" if "clean_frames" in test.annotations else "frames"})
+                                 "reference": "occluder-free clean frames" if "clean_frames" in test.annotations else "frames",
+                                 **spec.metric_options})
     results: dict[str, MetricResult] = {}
     t0 = time.perf_counter()
     for name in tqdm(metric_classes, desc=f"score {spec.method}", leave=False, disable=None):
+        metric = metric_classes[name]()
+        variant = metric.variant(ctx.options)
         old = previous.get(name)
-        if old is not None and old.available:
+        # A stored value is reused only when it measured the same variant (e.g. the same LMD backend).
+        if old is not None and old.available and all(old.details.get(k) == v for k, v in variant.items()):
             results[name] = old
             continue
         try:
-            results[name] = metric_classes[name]().compute(pred, reference, ctx)
+            results[name] = metric.compute(pred, reference, ctx)
         except BenchError as exc:
             results[name] = MetricResult.unavailable(name, str(exc))
         for key, value in ctx.options.items():

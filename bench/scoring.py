@@ -17,7 +17,8 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
 
 
-def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
+def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str = "cpu",
+                 options: dict[str, Any] | None = None) -> tuple[dict[str, MetricResult], list[str]]:
     """Score two decoded videos; different frame counts are truncated to the shorter, with a note."""
     notes: list[str] = []
     if pred.frames.shape[1:] != ref.frames.shape[1:]:
@@ -29,7 +30,7 @@ def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str =
                      f"scored the first {count} frames of each")
         pred = Video(pred.frames[:count], pred.fps, pred.audio, pred.sample_rate, pred.source)
         ref = Video(ref.frames[:count], ref.fps, ref.audio, ref.sample_rate, ref.source)
-    ctx = MetricContext(device=device, options={"compositing": "as given (external render)"})
+    ctx = MetricContext(device=device, options={"compositing": "as given (external render)", **(options or {})})
     results = {}
     for name in metric_names:
         try:
@@ -41,19 +42,29 @@ def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str =
     return results, notes
 
 
-def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, device: str = "cpu") -> tuple[dict[str, MetricResult], list[str]]:
-    """Decode and score two files; the metric set defaults to the reconstruct task's."""
+def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, device: str = "cpu",
+                options: dict[str, Any] | None = None, audio: str | None = None) -> tuple[dict[str, MetricResult], list[str]]:
+    """Decode and score two files; the metric set defaults to the reconstruct task's.
+
+    Sync metrics read the prediction's own audio track, or `audio` (a separate driving-audio
+    file) when given.
+    """
     suffix = Path(pred_path).suffix.lower()
     if suffix in AUDIO_SUFFIXES:
         return score_audio_files(pred_path, ref_path, metric_names)
     if suffix and suffix not in VIDEO_SUFFIXES:
         raise InputError(f"{pred_path}: unsupported file type {suffix!r} (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
     names = metric_names or list(TASKS.get("reconstruct").metrics)
-    for name in names:
-        METRICS.get(name)  # unknown names fail before any decoding, with "did you mean"
-    pred, pnotes = read_video(pred_path, with_audio=False)
+    needs_audio = any(METRICS.get(name).needs_audio for name in names)  # unknown names fail here, with "did you mean"
+    pred, pnotes = read_video(pred_path, with_audio=needs_audio and audio is None)
     ref, rnotes = read_video(ref_path, with_audio=False)
-    results, notes = score_videos(pred, ref, names, device)
+    if needs_audio and audio is not None:
+        from bench.io.audio import read_audio
+
+        samples, anotes = read_audio(audio)
+        pnotes += anotes
+        pred = Video(pred.frames, pred.fps, samples, pred.sample_rate, pred.source)
+    results, notes = score_videos(pred, ref, names, device, options)
     return results, pnotes + rnotes + notes
 
 

@@ -264,6 +264,15 @@ class Metric(ABC):
     """Column header in tables (default: the name in capitals)."""
     precision: ClassVar[int] = 4
     """Decimals shown in tables (the papers print PSNR with 2, LPIPS with 4)."""
+    needs_audio: ClassVar[bool] = False
+    """True when the metric reads the prediction's audio track (sync metrics)."""
+    variant_defaults: ClassVar[dict[str, Any]] = {}
+    """Options (`MetricContext.options` keys) that change what the metric measures, with their
+    defaults: each result records them, and a stored value is reused only for the same ones."""
+
+    def variant(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The values of this metric's variant options under `options` (defaults filled in)."""
+        return {k: options.get(k, v) if options.get(k) is not None else v for k, v in self.variant_defaults.items()}
 
     @abstractmethod
     def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:

@@ -1,0 +1,1 @@
+"""Face metrics: LMD (landmark distance) and AUE (action-unit error)."""

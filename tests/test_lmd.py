@@ -1,0 +1,180 @@
+"""LMD: the distance arithmetic, the missing-face policies, both landmark backends, and the runner's variants."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.types import MetricContext, Video
+from metrics.face import landmarks as lm
+from metrics.face.lmd import LMD, centred_distance, fill_previous, lmd_from_landmarks
+
+
+def _points(t: int = 4, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(20, 100, size=(t, 68, 2))
+
+
+def test_centred_distance_by_hand() -> None:
+    ref = np.array([[[0.0, 0.0], [2.0, 0.0]]])
+    # Shifted by (5, 5) and widened: centred sets are (-1,0),(1,0) vs (-2,0),(2,0) -> each point 1 px off.
+    pred = np.array([[[3.0, 5.0], [7.0, 5.0]]])
+    assert centred_distance(pred, ref) == pytest.approx([1.0])
+
+
+def test_lmd_ignores_translation_but_not_scale_or_rotation() -> None:
+    ref = _points()
+    assert lmd_from_landmarks(ref + np.array([13.0, -7.0]), ref).value == pytest.approx(0.0, abs=1e-12)
+    centre = ref.mean(axis=1, keepdims=True)
+    assert lmd_from_landmarks(centre + 1.1 * (ref - centre), ref).value > 0.1
+    theta = np.deg2rad(5)
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    assert lmd_from_landmarks(centre + (ref - centre) @ rot.T, ref).value > 0.1
+
+
+def test_region_selects_the_mouth_points() -> None:
+    ref = _points()
+    pred = ref.copy()
+    pred[:, :48] += np.random.default_rng(1).normal(0, 5, size=(4, 48, 2))  # only non-mouth points move
+    assert lmd_from_landmarks(pred, ref, region="mouth").value == pytest.approx(0.0, abs=1e-12)
+    assert lmd_from_landmarks(pred, ref, region="face").value > 1.0
+
+
+def test_missing_face_policies() -> None:
+    ref = _points(5)
+    pred = ref.copy()
+    pred[2] += 3.0 * np.random.default_rng(2).normal(size=(68, 2))  # a frame that differs ...
+    pred[[0, 2]] = np.nan  # ... and is then lost, as is the first frame
+    filled = fill_previous(pred)
+    assert np.array_equal(filled[0], pred[1]) and np.array_equal(filled[2], pred[1])
+    previous = lmd_from_landmarks(pred, ref, missing_face="previous")
+    assert previous.missing_pred == 2 and previous.frames_used == 5
+    expected = centred_distance(filled[:, 48:], ref[:, 48:]).mean()
+    assert previous.value == pytest.approx(expected)
+    dropped = lmd_from_landmarks(pred, ref, missing_face="drop")
+    assert dropped.frames_used == 3 and dropped.value == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(dropped.per_frame[[0, 2]]).all()
+
+
+def test_no_face_at_all_is_unavailable_not_zero() -> None:
+    grey = Video(np.full((3, 96, 96, 3), 128, np.uint8), 25.0, source="grey.mp4")
+    result = LMD().compute(grey, grey)
+    assert not result.available and result.value is None
+    assert "no face" in result.unavailable_reason and "mediapipe" in result.unavailable_reason
+
+
+@pytest.fixture(scope="module")
+def astronaut_face() -> np.ndarray:
+    """skimage's astronaut photo cropped as the synthetic card crops it (source px [70:390, 0:320])."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut()[0:320, 70:390])
+
+
+def test_mediapipe_mapping_puts_the_mouth_points_on_the_mouth(astronaut_face: np.ndarray) -> None:
+    # The card measured the mouth on the source photo: centre (223, 146), 42 px corner to corner.
+    points = lm.landmarks(astronaut_face[None], "mediapipe").points[0]
+    mouth = points[48:68] + np.array([70.0, 0.0])  # back to source-photo pixels
+    assert np.linalg.norm(mouth.mean(axis=0) - [223.0, 146.0]) < 5.0
+    assert 34.0 < np.linalg.norm(mouth[6] - mouth[0]) < 50.0  # corners 48 and 54
+    assert mouth[0, 0] < mouth[3, 0] < mouth[6, 0]  # 48 left of 51 left of 54
+    assert mouth[3, 1] < mouth[14, 1] <= mouth[18, 1] < mouth[9, 1]  # 51 above 62, 62 above 66, 66 above 57
+    eyes = points[36:48] + np.array([70.0, 0.0])
+    assert np.linalg.norm(eyes[:6].mean(axis=0) - [203.0, 101.0]) < 6.0  # iBUG 36-41: the image's left eye
+    assert np.linalg.norm(eyes[6:].mean(axis=0) - [247.0, 103.0]) < 6.0
+
+
+def test_identical_videos_score_zero_and_record_the_protocol(astronaut_face: np.ndarray) -> None:
+    frames = np.stack([astronaut_face, np.roll(astronaut_face, 3, axis=1)])
+    video = Video(frames, 25.0, source="a.mp4")
+    result = LMD().compute(video, Video(frames.copy(), 25.0, source="b.mp4"))
+    assert result.available and result.value == 0.0
+    assert result.details["landmarks"] == "mediapipe" and result.details["region"] == "mouth"
+    assert result.details["missing_face"] == "previous" and result.details["frames_without_face_pred"] == 0
+    assert result.details["backend_settings"]["static_image_mode"] is True
+
+
+def test_a_moved_mouth_scores_worse(astronaut_face: np.ndarray) -> None:
+    # Stretch the lower face vertically: the mouth opens/moves relative to itself -> LMD > 0.
+    import cv2
+
+    ref = astronaut_face
+    lower = ref[130:200]
+    stretched = ref.copy()
+    stretched[130:200] = cv2.resize(lower, (lower.shape[1], 84))[:70]
+    result = LMD().compute(Video(stretched[None], 25.0), Video(ref[None], 25.0))
+    assert result.available and result.value > 0.2
+
+
+def test_fan_without_weights_is_unavailable_with_the_install_command(bench_home: Path, astronaut_face: np.ndarray) -> None:
+    video = Video(astronaut_face[None], 25.0)
+    result = LMD().compute(video, video, MetricContext(options={"landmarks": "fan"}))
+    assert not result.available
+    assert "bench weights install fan_s3fd" in result.unavailable_reason
+    assert result.details["landmarks"] == "fan"
+
+
+def test_fan_loads_from_the_registry_and_never_downloads(bench_home: Path, tmp_path: Path, astronaut_face: np.ndarray,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    from face_alignment.detection.sfd.net_s3fd import s3fd
+    from face_alignment.models import FAN
+
+    import face_alignment.utils
+    from bench import weights
+
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"download attempted: {args}")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
+    monkeypatch.setattr(face_alignment.utils, "download_url_to_file", no_download)
+    torch.manual_seed(0)
+    detector = s3fd()
+    with torch.no_grad():  # a random detector that sees no face anywhere: keeps the test fast and deterministic
+        for pname, param in detector.named_parameters():
+            if "mbox_conf" in pname:
+                param.zero_()
+                if pname.endswith("bias"):
+                    param[:-1] = 10.0
+                    param[-1] = -10.0
+    for name, net in (("fan_s3fd", detector), ("fan_2dfan4", FAN(4))):
+        path = tmp_path / weights.ENTRIES[name].filename
+        torch.save(net.state_dict(), path)
+        monkeypatch.setitem(weights.ENTRIES, name, dataclasses.replace(weights.ENTRIES[name], sha256=weights.sha256_of(path)))
+        weights.install(name, str(path))
+    lm.clear_cache()
+    small = astronaut_face[None, ::2, ::2].copy()
+    track = lm.landmarks(small, "fan")
+    assert track.points.shape == (1, 68, 2) and track.settings["backend"] == "fan"
+    assert np.isnan(track.points).all()  # that detector finds no face; and nothing was fetched
+    result = LMD().compute(Video(small, 25.0), Video(small.copy(), 25.0), MetricContext(options={"landmarks": "fan"}))
+    assert not result.available and "no face" in result.unavailable_reason and "fan" in result.unavailable_reason
+
+
+def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
+    from bench.runner import JobSpec, run_jobs
+    from bench.store import Store
+
+    store = Store()
+    base = dict(method="static", dataset="synthetic-portrait", metrics=("lmd",))
+    first = run_jobs([JobSpec(**base)], store)[0].metrics["lmd"]
+    again = run_jobs([JobSpec(**base)], store)[0].metrics["lmd"]
+    face = run_jobs([JobSpec(**base, metric_options={"region": "face"})], store)[0].metrics["lmd"]
+    assert first.details["region"] == again.details["region"] == "mouth" and face.details["region"] == "face"
+    if first.available:  # 64 px test frames: the face may be too small for the mesh, then both say so
+        assert again.value == first.value and face.value != first.value
+
+
+def test_static_has_a_worse_lmd_than_retrieval_on_the_smoke_portrait(bench_home: Path) -> None:
+    """The issue's check on the real smoke card (128 px, 50 test frames): retrieval follows the mouth."""
+    from bench.runner import JobSpec, run_jobs
+    from bench.store import Store
+
+    outcomes = run_jobs([JobSpec(method=m, dataset="synthetic-portrait", metrics=("lmd",))
+                         for m in ("oracle", "static", "retrieval")], Store())
+    oracle, static, retrieval = (o.metrics["lmd"] for o in outcomes)
+    assert oracle.value == 0.0
+    assert retrieval.value < 0.85 * static.value
+    assert (retrieval.per_item < static.per_item).mean() > 0.6
