@@ -80,6 +80,11 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndar
             pcm = np.clip(audio, -1, 1).astype(np.float32)[None, :]
             aframe = av.AudioFrame.from_ndarray(pcm, format="fltp", layout="mono")
             aframe.sample_rate = sample_rate
+            # An explicit pts of 0 makes the encoder's priming samples (1024 for AAC) negative-time, so
+            # the muxer writes an edit list and decoders drop them; without it the audio would play
+            # 64 ms late at 16 kHz, which sync metrics (LSE) read as a 1.6-frame offset.
+            aframe.pts = 0
+            aframe.time_base = Fraction(1, sample_rate)
             for packet in astream.encode(aframe):
                 container.mux(packet)
             for packet in astream.encode():
