@@ -31,6 +31,8 @@ OPTIONS: tuple[MetricOption, ...] = (
                  "default) or drop", ("previous", "drop")),
     MetricOption("openface_bin", "--openface-bin", "OpenFace 2.2 FeatureExtraction binary for AUE "
                  "(default: FeatureExtraction on PATH, or $BENCH_OPENFACE_BIN)"),
+    MetricOption("aue_failed_frames", "--aue-failed-frames", "AUE frames where OpenFace found no face: keep "
+                 "(the papers' scripts, default) or drop", ("keep", "drop")),
     MetricOption("lse_min_track", "--lse-min-track", "LSE: minimum face-track length in frames "
                  "(default: syncnet_python's run_pipeline value)", type=int),
 )

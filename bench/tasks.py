@@ -19,7 +19,7 @@ class Task:
 
 TASKS: Registry[Task] = Registry("task")
 TASKS.register("reconstruct")(
-    Task("reconstruct", metrics=("psnr", "ssim", "lpips", "lmd"),
+    Task("reconstruct", metrics=("psnr", "ssim", "lpips", "lmd", "aue", "lse_c", "lse_d"),
          description="self-driven test split: the held-out last 1/11 of the clip rendered from its own audio and poses")
 )
 TASKS.register("enhance")(

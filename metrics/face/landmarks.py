@@ -18,8 +18,9 @@ The mesh → iBUG mapping. The 20 mouth points (48–67) follow the lip contours
 with the iBUG annotation: outer lip from the left corner clockwise 61, 39, 37, 0 (upper lip
 centre), 267, 269, 291 (right corner), 405, 314, 17 (lower lip centre), 84, 181; inner lip
 78, 82, 13, 312, 308, 317, 14, 87. Eyes, brows and nose use the mesh vertices at the same
-anatomical places; the jaw (0–16) uses the face-oval vertices nearest to the iBUG jaw points —
-the mesh's oval runs slightly inside the iBUG jaw line, so `region="face"` LMD from mediapipe
+anatomical places; the jaw (0–16) uses face-oval vertices near the iBUG jaw points, chosen as
+left/right mirror pairs of the mesh (127/356, 234/454, 93/323, 132/361, 58/288, 172/397,
+136/365, 149/378; 152 is the chin) so a frontal face maps to a symmetric jaw — the mesh's oval runs slightly inside the iBUG jaw line, so `region="face"` LMD from mediapipe
 is not numerically comparable with FAN's. Measured on the embedded synthetic portrait at
 512 px (50 test frames, against its exact projected landmarks): the mapped mouth points,
 each set centred on its mean, are 3.2 px from the ground truth on average (0.6 % of the
@@ -47,7 +48,7 @@ FACE = tuple(range(68))
 
 MESH_TO_IBUG68: tuple[int, ...] = (
     # jaw 0-16 (face oval)
-    127, 234, 93, 132, 58, 172, 136, 150, 152, 377, 365, 397, 288, 361, 323, 454, 356,
+    127, 234, 93, 132, 58, 172, 136, 149, 152, 378, 365, 397, 288, 361, 323, 454, 356,
     # right brow 17-21, left brow 22-26
     70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
     # nose bridge 27-30, nostrils 31-35

@@ -1,0 +1,15 @@
+"""Shared NeRF building blocks for the talking-portrait methods (ER-NeRF, RAD-NeRF, SyncTalk, ...).
+
+Pure PyTorch, vectorised, running on CPU (tests, the smoke profile) and on CUDA; no hand-built
+extensions. One job per module:
+
+- `hash_grid`: multiresolution hash encoding (torch-ngp `gridencoder` semantics) and
+  `make_hash_grid`, which picks tiny-cuda-nn on CUDA when it is installed.
+- `triplane`: ER-NeRF's tri-plane hash (three 2D grids, features concatenated) and the 3D
+  grid of RAD-NeRF.
+- `rays`: camera rays from intrinsics and camera-to-world poses (OpenCV axes), pixel subsets,
+  ray-box intersection, stratified and importance sampling along rays.
+- `volume_rendering`: alpha compositing of densities and colours into colour, depth and
+  accumulated opacity, with a background.
+- `checkpoint`: atomic save and safe (`weights_only`) load of model + optimizer + step + config.
+"""
