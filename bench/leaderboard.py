@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.errors import BenchError
 from bench.store import ResultRow
 
 FORMATS = ("md", "csv", "tex", "html")
@@ -39,6 +40,8 @@ class Table:
     higher_is_better: dict[str, bool]
     rows: dict[str, dict[str, Cell]] = field(default_factory=dict)
     ground_truth_rows: set[str] = field(default_factory=set)
+    variants: dict[str, set[str]] = field(default_factory=dict)
+    """Per metric, the protocol variants its values were measured with ("" = the metric's defaults)."""
 
     @property
     def title(self) -> str:
@@ -88,6 +91,8 @@ def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]]
             per_cell[(label, metric)].append(row)
         for (label, metric), cell_rows in sorted(per_cell.items()):
             values = [r.value for r in cell_rows if r.value is not None and r.unavailable_reason is None]
+            table.variants.setdefault(metric, set()).update(
+                _variant_label(metric, r.details) for r in cell_rows if r.unavailable_reason is None)
             if values:
                 cell = Cell(float(np.mean(values)), seeds=len(values))
             else:
@@ -98,8 +103,22 @@ def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]]
     return tables
 
 
+def _variant_label(metric: str, details: dict | None) -> str:
+    """The metric's non-default protocol options recorded in `details`, as "key=value, ..." ("" if none)."""
+    from bench.plugins import METRICS
+
+    try:
+        defaults = METRICS.get(metric).variant_defaults
+    except BenchError:
+        return ""
+    details = details or {}
+    return ", ".join(f"{k}={details[k]}" for k, v in defaults.items() if k in details and details[k] != v)
+
+
 def _rank(table: Table) -> None:
     for metric in table.metrics:
+        if len(table.variants.get(metric, ())) > 1:
+            continue  # values measured under different protocols are not ranked against each other
         sign = 1.0 if table.higher_is_better.get(metric, True) else -1.0
         cells = [(label, cells[metric]) for label, cells in table.rows.items()
                  if metric in cells and cells[metric].value is not None and label not in table.ground_truth_rows
@@ -162,6 +181,13 @@ def _legend(table: Table) -> str:
     parts = ["best **bold**, second <u>underlined</u>"]
     if table.ground_truth_rows:
         parts.append(f"{', '.join(sorted(table.ground_truth_rows))} uses the ground truth (upper bound, not ranked)")
+    for metric in table.metrics:
+        variants = sorted(table.variants.get(metric, ()))
+        name = _metric_info(metric)[0]
+        if len(variants) > 1:
+            parts.append(f"{name} mixes protocol variants ({'; '.join(v or 'defaults' for v in variants)}): not ranked")
+        elif variants and variants[0]:
+            parts.append(f"{name} measured with {variants[0]}")
     return "; ".join(parts)
 
 

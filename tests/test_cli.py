@@ -171,3 +171,20 @@ def test_muxed_audio_keeps_its_timing(tmp_path: Path) -> None:
     n = min(len(video.audio), len(audio))
     lag = int(np.argmax(np.correlate(video.audio[:n], audio[:n], "full"))) - (n - 1)
     assert lag == 0 and abs(len(video.audio) - len(audio)) < 1024
+
+
+def test_score_face_and_sync_metrics_say_why_they_cannot_run(tmp_path: Path, bench_home: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from skimage import data
+
+    face = np.ascontiguousarray(data.astronaut()[0:320:2, 70:390:2])
+    video = tmp_path / "face.mp4"
+    write_video(video, np.stack([face] * 6), 25, audio=np.zeros(16000 * 6 // 25, np.float32))
+    code, out, _ = run_cli(capsys, "score", "--pred", str(video), "--ref", str(video), "--json", "--metric", "lmd",
+                           "--metric", "lse_c", "--metric", "aue", "--region", "face",
+                           "--openface-bin", str(tmp_path / "no-such-FeatureExtraction"))
+    assert code == 0
+    result = json.loads(out)
+    assert result["lmd"] == 0.0 and result["details"]["lmd"]["region"] == "face"
+    assert result["lse_c"] is None and "bench weights install syncnet_v2" in result["unavailable"]["lse_c"]
+    assert result["aue"] is None and "no-such-FeatureExtraction" in result["unavailable"]["aue"]

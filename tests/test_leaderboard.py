@@ -48,3 +48,19 @@ def test_other_formats() -> None:
     csv_text = render(tables, "csv")
     assert "reconstruct,d,smoke,original,oracle,psnr,inf,1,,1," in csv_text
     assert "alexnet-owt-7be5be79.pth not installed" in csv_text
+
+
+def test_lmd_from_different_landmark_backends_is_not_ranked_together() -> None:
+    import dataclasses
+
+    mp = {"landmarks": "mediapipe", "region": "mouth", "missing_face": "previous"}
+    fan = {**mp, "landmarks": "fan"}
+    same = [dataclasses.replace(row("a", "lmd", 2.0, False), details=mp), dataclasses.replace(row("b", "lmd", 3.0, False), details=mp)]
+    (table,) = build_tables(same)
+    assert table.rows["a"]["lmd"].rank == 1 and "mixes" not in render([table], "md")
+    mixed = [same[0], dataclasses.replace(row("b", "lmd", 3.0, False), details=fan)]
+    (table,) = build_tables(mixed)
+    assert table.rows["a"]["lmd"].rank is None and table.rows["b"]["lmd"].rank is None
+    assert "LMD mixes protocol variants (defaults; landmarks=fan): not ranked" in render([table], "md")
+    (table,) = build_tables([mixed[1]])
+    assert "LMD measured with landmarks=fan" in render([table], "md")
