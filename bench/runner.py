@@ -25,6 +25,7 @@ from bench.paths import cache_dir, runs_dir
 from bench.plugins import METHODS, METRICS
 from bench.store import ResultRow, Store
 from bench.tasks import TASKS
+from bench.devices import resolve_device
 from bench.types import Checkpoint, Clip, Drive, Method, MetricContext, MetricResult, Video
 
 OVERWRITE_MODES = ("never", "only-missing", "always")
@@ -71,18 +72,6 @@ class JobOutcome:
     run_dir: Path | None = None
     metrics: dict[str, MetricResult] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def resolve_device(device: str) -> str:
-    """'auto' -> cuda when available, else cpu."""
-    if device != "auto":
-        return device
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
 
 
 def seed_everything(seed: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +187,38 @@ def require(name: str) -> Path:
     if state in ("bad-hash", "unverified"):
         raise WeightsMissing(f"refusing {detail}; reinstall with: {entry.install_hint()}")
     return entry.path
+
+
+_VERIFIED: dict[tuple[str, str, int, int], str] = {}
+"""Files already verified: (path, expected hash, size, mtime_ns) -> full sha256."""
+_VERIFIED_LOCK = threading.Lock()
+
+
+def verified(name: str) -> tuple[Path, str]:
+    """(path, full sha256) of an installed, checked file; hashed once per process while it is unchanged.
+
+    Raises WeightsMissing (with the install command) when the file is missing, unpinned or
+    fails its checksum. A file replaced on disk (new size or mtime) is hashed again.
+    """
+    path = get_entry(name).path
+    expected, _ = expected_sha256(name)
+    with _VERIFIED_LOCK:
+        if path.is_file() and expected:
+            st = path.stat()
+            key = (str(path), expected, st.st_size, st.st_mtime_ns)
+            if key in _VERIFIED:
+                return path, _VERIFIED[key]
+        checked = require(name)
+        digest = sha256_of(checked)
+        st = checked.stat()
+        _VERIFIED[(str(checked), expected, st.st_size, st.st_mtime_ns)] = digest
+        return checked, digest
+
+
+def forget_verified() -> None:
+    """Forget which files were verified (tests, or after replacing a file in place)."""
+    with _VERIFIED_LOCK:
+        _VERIFIED.clear()
 
 
 def load_state_dict(name: str, map_location: str = "cpu") -> dict[str, Any]:

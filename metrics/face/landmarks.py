@@ -150,9 +150,9 @@ class FANBackend:
         from bench import weights
         from bench.torchvision_compat import import_torchvision
 
-        detector = weights.require("fan_s3fd")
-        network = weights.require("fan_2dfan4")  # raises WeightsMissing with the install command
-        key = (device, str(detector), str(network))
+        detector, detector_sha = weights.verified("fan_s3fd")
+        network, network_sha = weights.verified("fan_2dfan4")  # raises WeightsMissing with the install command
+        key = (device, detector_sha, network_sha)
         with _FAN_LOCK:
             if key in _FAN_MODELS:
                 return _FAN_MODELS[key]

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 from tqdm import tqdm
 
+from bench.devices import resolve_device
 from bench.errors import BenchError, WeightsMissing
 from bench.types import Metric, MetricContext, MetricResult, Video
 from metrics.image.frames import check_pair, check_videos, chunks, to_float
@@ -36,15 +37,15 @@ BACKBONES: dict[str, str] = {"alex": "alexnet", "vgg": "vgg16"}
 _LOCK = threading.RLock()
 _MODELS: dict[tuple[str, str, str, int], Any] = {}
 """Constructed models by (net, device, backbone path, backbone mtime_ns)."""
-_VERIFIED: dict[tuple[str, str, int, int], str] = {}
-"""Backbone files already verified by the registry: (path, expected sha, size, mtime_ns) -> sha256."""
 
 
 def clear_cache() -> None:
     """Forget the constructed models and verified files (tests, or after reinstalling weights)."""
+    from bench import weights
+
     with _LOCK:
         _MODELS.clear()
-        _VERIFIED.clear()
+    weights.forget_verified()
 
 
 def backbone_entry_name(net: str) -> str:
@@ -55,39 +56,11 @@ def backbone_entry_name(net: str) -> str:
         raise BenchError(f"LPIPS net {net!r} is not supported; use one of {', '.join(BACKBONES)}") from None
 
 
-def _file_key(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return st.st_size, st.st_mtime_ns
-
-
 def require_backbone(net: str = "alex") -> tuple[Path, str]:
-    """(path, sha256) of the verified backbone file of `net`; WeightsMissing with the install command otherwise.
-
-    `bench.weights.require` hashes the whole file; the verdict is remembered per (path,
-    expected hash, size, mtime) so an unchanged file is hashed once per process.
-    """
+    """(path, sha256) of the verified backbone file of `net`; WeightsMissing with the install command otherwise."""
     from bench import weights
 
-    name = backbone_entry_name(net)
-    entry = weights.get_entry(name)
-    path = entry.path
-    with _LOCK:
-        if path.is_file():
-            key = (str(path), entry.sha256, *_file_key(path))
-            if key in _VERIFIED:
-                return path, _VERIFIED[key]
-        verified = weights.require(name)  # raises WeightsMissing (missing or bad hash)
-        digest = weights.sha256_of(verified)
-        _VERIFIED[(str(verified), entry.sha256, *_file_key(verified))] = digest
-        return verified, digest
-
-
-def _resolve_device(device: str) -> str:
-    import torch
-
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        return "cpu"
-    return str(device)
+    return weights.verified(backbone_entry_name(net))
 
 
 def _build_model(net: str, backbone: Path, device: str) -> Any:
@@ -122,7 +95,7 @@ def _build_model(net: str, backbone: Path, device: str) -> Any:
 def get_model(net: str = "alex", device: str = "cpu") -> tuple[Any, Path, str]:
     """(model, backbone path, backbone sha256); models are cached in-process per net, device and file state."""
     backbone, digest = require_backbone(net)
-    device = _resolve_device(device)
+    device = resolve_device(device)
     key = (net, device, str(backbone), backbone.stat().st_mtime_ns)
     with _LOCK:
         model = _MODELS.get(key)
@@ -184,7 +157,7 @@ class LPIPS(Metric):
         """Mean per-frame LPIPS, or unavailable (with the install command) when the backbone is missing."""
         p, r = check_videos(pred, ref)
         options = ctx.options if ctx is not None else {}
-        device = _resolve_device(ctx.device if ctx is not None else "cpu")
+        device = resolve_device(ctx.device if ctx is not None else "cpu")
         entry_name = backbone_entry_name(self.net)
         details: dict[str, Any] = {
             "protocol": PROTOCOL,

@@ -78,6 +78,7 @@ import numpy as np
 from scipy import signal
 from scipy.interpolate import interp1d
 
+from bench.devices import resolve_device
 from bench.errors import BenchError, InputError, WeightsMissing
 
 FRAME_RATE = 25
@@ -451,43 +452,13 @@ def track_audio(audio_int16: np.ndarray, track: FaceTrack) -> np.ndarray:
 _LOCK = threading.RLock()
 _MODELS: dict[tuple[str, str, str, int, str], Any] = {}
 """Built models by (weights name, device, path, mtime_ns, sha256)."""
-_VERIFIED: dict[tuple[str, str, int, int], str] = {}
-"""Files already verified by the registry: (path, expected sha, size, mtime_ns) -> sha256."""
-
-
 def clear_cache() -> None:
     """Forget the built models and verified files (tests, or after reinstalling weights)."""
-    with _LOCK:
-        _MODELS.clear()
-        _VERIFIED.clear()
-
-
-def resolve_device(device: str) -> str:
-    """`device`, or "cpu" when CUDA is asked for but not available."""
-    import torch
-
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        return "cpu"
-    return str(device)
-
-
-def _verified(name: str) -> tuple[Path, str]:
-    """(path, sha256) of a registry file, hashed once per unchanged file; WeightsMissing otherwise."""
     from bench import weights
 
-    path = weights.get_entry(name).path
-    expected, _ = weights.expected_sha256(name)
     with _LOCK:
-        if path.is_file() and expected:
-            st = path.stat()
-            key = (str(path), expected, st.st_size, st.st_mtime_ns)
-            if key in _VERIFIED:
-                return path, _VERIFIED[key]
-        verified = weights.require(name)  # raises WeightsMissing (missing, unpinned or bad hash)
-        digest = weights.sha256_of(verified)
-        st = verified.stat()
-        _VERIFIED[(str(verified), expected, st.st_size, st.st_mtime_ns)] = digest
-        return verified, digest
+        _MODELS.clear()
+    weights.forget_verified()
 
 
 def _load_strict(name: str, model: Any) -> Any:
@@ -504,7 +475,9 @@ def _load_strict(name: str, model: Any) -> Any:
 
 
 def _cached(name: str, device: str, build: Callable[[str], Any]) -> tuple[Any, str]:
-    path, digest = _verified(name)
+    from bench import weights
+
+    path, digest = weights.verified(name)
     key = (name, device, str(path), path.stat().st_mtime_ns, digest)
     with _LOCK:
         model = _MODELS.get(key)
