@@ -233,7 +233,7 @@ def _reconstruct(job: JobContext) -> TaskOutput:
     results, job.timings["metrics"] = _score_stage(job.metric_classes, pred, reference, test, spec, job.run_dir, job.device)
 
     def write(prov: dict[str, Any]) -> None:
-        _write_run_dir(job.run_dir, spec, job.config, prov, pred, reference, results, test)
+        _write_run_dir(job.run_dir, spec, job.config, prov, pred, reference, results, test, checkpoint)
 
     return TaskOutput({"original": results}, {"cached_stages": {"train": train_cached, "render": render_cached},
                                               "train_key": train_key, "render_key": render_key}, write)
@@ -339,8 +339,24 @@ def _from_json(value: Any) -> float | None:
     return math.inf if value == "inf" else float(value)
 
 
+def _training_curves(run_dir: Path, spec: JobSpec, checkpoint: Checkpoint | None) -> list[str]:
+    """Copy the method's training curves (Checkpoint.meta["curves"], a CSV in its checkpoint) and draw them."""
+    from bench.curves import plot_curves
+
+    name = (checkpoint.meta or {}).get("curves") if checkpoint is not None else None
+    if not name:
+        return []
+    source = checkpoint.path / str(name)
+    if not source.is_file():
+        return ["", f"Training curves: {source} is missing from the checkpoint."]
+    shutil.copyfile(source, run_dir / "curves.csv")
+    plot_curves(run_dir / "curves.csv", run_dir / "curves.png", title=spec.run_id)
+    return ["", "Training loss and PSNR of the training batches (`curves.csv`):", "", "![training curves](curves.png)"]
+
+
 def _write_run_dir(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: dict[str, Any], pred: Video,
-                   reference: Video, results: dict[str, MetricResult], test: Clip) -> None:
+                   reference: Video, results: dict[str, MetricResult], test: Clip,
+                   checkpoint: Checkpoint | None = None) -> None:
     import pandas as pd
 
     from bench.contact_sheet import contact_sheet
@@ -364,4 +380,5 @@ def _write_run_dir(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: d
         lines.append(f"| {name} | {shown} |")
     lines += ["", "Rows: reference, prediction, |error|×4 of evenly spaced test frames.", "", "![frames](frames.png)", "",
               f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
+    lines += _training_curves(run_dir, spec, checkpoint)
     (run_dir / "report.md").write_text("\n".join(lines) + "\n")
