@@ -1,0 +1,89 @@
+"""The weights registry: published and pinned hashes, refusals, the safe loader, and `bench weights`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bench import weights
+from bench.errors import BenchError, WeightsMissing
+
+
+def _state_file(path: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    torch.save({"w": torch.randn(4, 3), "b": torch.zeros(3)}, path)
+    return path
+
+
+def test_every_entry_names_its_source_licence_and_user() -> None:
+    for name in ("alexnet", "vgg16", "syncnet_v2", "sfd_face", "fan_s3fd", "fan_2dfan4"):
+        entry = weights.get_entry(name)
+        assert entry.url.startswith("http") and entry.licence and entry.used_by
+        assert f"bench weights install {name}" in entry.install_hint()
+    with pytest.raises(BenchError, match="did you mean"):
+        weights.get_entry("syncnet")
+
+
+def test_unpublished_hash_is_pinned_at_install_and_checked_afterwards(bench_home: Path, tmp_path: Path) -> None:
+    src = _state_file(tmp_path / "syncnet_v2.model")
+    assert weights.status("syncnet_v2")[0] == "missing"
+    with pytest.raises(WeightsMissing, match="bench weights install syncnet_v2"):
+        weights.require("syncnet_v2")
+    weights.install("syncnet_v2", str(src))
+    state, detail = weights.status("syncnet_v2")
+    assert state == "installed" and "pinned at install" in detail
+    assert set(weights.load_state_dict("syncnet_v2")) == {"w", "b"}
+    _state_file(weights.get_entry("syncnet_v2").path, seed=1)  # swapped behind the registry's back
+    assert weights.status("syncnet_v2")[0] == "bad-hash"
+    with pytest.raises(WeightsMissing, match="refusing"):
+        weights.require("syncnet_v2")
+
+
+def test_stated_sha256_must_match(bench_home: Path, tmp_path: Path) -> None:
+    src = _state_file(tmp_path / "sfd_face.pth")
+    with pytest.raises(BenchError, match="does not match"):
+        weights.install("sfd_face", str(src), sha256="0" * 64)
+    assert not weights.get_entry("sfd_face").path.exists()
+    weights.install("sfd_face", str(src), sha256=weights.sha256_of(src))
+    assert weights.status("sfd_face")[0] == "installed"
+
+
+def test_a_file_copied_in_by_hand_without_a_pin_is_refused(bench_home: Path, tmp_path: Path) -> None:
+    dest = weights.get_entry("sfd_face").path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _state_file(dest)
+    assert weights.status("sfd_face")[0] == "unverified"
+    with pytest.raises(WeightsMissing, match="bench weights install sfd_face"):
+        weights.require("sfd_face")
+
+
+def test_published_prefix_is_enforced(bench_home: Path, tmp_path: Path) -> None:
+    src = _state_file(tmp_path / "s3fd-619a316812.pth")
+    with pytest.raises(BenchError, match="619a316812"):
+        weights.install("fan_s3fd", str(src))
+
+
+def test_safe_loader_refuses_pickled_objects_and_corrupt_files(bench_home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "module.pt"
+    torch.save(torch.nn.Linear(2, 2), src)  # a pickled module, not a state dict: code would run on load
+    weights.install("syncnet_v2", str(src))
+    with pytest.raises(WeightsMissing, match="not a loadable tensor file"):
+        weights.load_state_dict("syncnet_v2")
+    broken = tmp_path / "broken.model"
+    broken.write_bytes(_state_file(tmp_path / "ok.model").read_bytes()[:100])
+    weights.install("syncnet_v2", str(broken))
+    with pytest.raises(WeightsMissing, match="syncnet_v2.model"):
+        weights.load_state_dict("syncnet_v2")
+
+
+def test_cli_status_and_install(bench_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    assert main(["weights", "install", "sfd_face", "--from", str(_state_file(tmp_path / "f.pth"))]) == 0
+    assert "pinned at install" in capsys.readouterr().out
+    assert main(["weights", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "sfd_face    installed" in out and "syncnet_v2  missing" in out
+    assert "install: bench weights install syncnet_v2 --from http://www.robots.ox.ac.uk" in out
