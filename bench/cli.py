@@ -153,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Prepare a dataset card's clip from a local video (or a speech corpus from a directory)."""
+    """Prepare a dataset card's clip from a local video or an official data directory (or a speech corpus)."""
     from bench.data.cards import get_card
     from bench.data.prepare import prepare_speech_corpus, prepare_video
 
@@ -165,13 +165,30 @@ def cmd_data(args: argparse.Namespace) -> int:
             print(f"note: {note}")
         print(f"prepared {speech.name}: {len(speech.utterances)} utterances, conditions {', '.join(speech.conditions())}")
         return 0
-    if not args.video:
-        raise BenchError(f"card {args.card!r} is a video dataset: pass --video PATH")
-    clip, notes = prepare_video(args.card, args.video, args.audio)
+    if bool(args.video) == bool(args.official_dir):
+        raise BenchError(f"card {args.card!r} is a video dataset: pass --video PATH or --official-dir DIR (one of them)")
+    from bench.data.preprocess import PreprocessOptions
+
+    options = PreprocessOptions(landmarks=args.landmarks, max_missing=args.max_missing, focal=args.focal,
+                                audio_features=args.audio_features, device=args.device)
+    if args.official_dir:
+        if args.audio or args.no_annotate:
+            raise BenchError("--official-dir brings its own audio (aud.wav) and annotations: drop --audio / --no-annotate")
+        from bench.data.official_import import import_official
+
+        clip, notes = import_official(args.card, args.official_dir, options=options)
+    else:
+        clip, notes = prepare_video(args.card, args.video, args.audio, options=options, annotate=not args.no_annotate)
     for note in notes:
         print(f"note: {note}")
     print(f"prepared {clip.name}: {clip.num_frames} frames at {clip.fps:g} fps, {clip.resolution[1]}x{clip.resolution[0]}, "
           f"{len(clip.audio) / clip.sample_rate:.2f} s audio; {clip.n_train} train / {clip.num_frames - clip.n_train} test frames")
+    if clip.annotations:
+        shapes = ", ".join(f"{k} {list(v.shape)}" for k, v in clip.annotations.items())
+        pose = clip.meta.get("head_pose", {})
+        rmse = f", head-pose reprojection RMSE {pose['rmse_px_mean']:.2f} px" if "rmse_px_mean" in pose else ""
+        print(f"annotations: {shapes}; focal {clip.meta['intrinsics']['fx']:.1f} px{rmse}; "
+              f"audio features: {clip.meta.get('audio_features')}")
     return 0
 
 
@@ -261,11 +278,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="dataset preparation")
     dsub = p.add_subparsers(dest="action", required=True)
-    q = dsub.add_parser("prepare", help="turn a local video into a card's clip")
+    q = dsub.add_parser("prepare", help="turn a local video (or an official NeRF data directory) into a card's clip")
     q.add_argument("--card", required=True)
     q.add_argument("--video", help="the talking-portrait video (video cards)")
+    q.add_argument("--official-dir", help="a directory made by the official ER-NeRF/RAD-NeRF/AD-NeRF scripts "
+                   "(transforms_*.json, ori_imgs/, parsing/, bc.jpg, aud.wav, ...) instead of --video")
     q.add_argument("--path", help="the corpus directory (speech-corpus cards such as voicebank-demand)")
     q.add_argument("--audio", help="separate audio file (default: the video's own audio)")
+    q.add_argument("--landmarks", default="mediapipe", help="landmark backend: mediapipe (offline, default) or fan "
+                   "(needs `bench weights install fan_s3fd` and `fan_2dfan4`)")
+    q.add_argument("--audio-features", metavar="FILE.npy", help="precomputed DeepSpeech/HuBERT/wav2vec features, one row per "
+                   "25 fps frame, stored as annotation audio_features (default: methods compute log-mel themselves)")
+    q.add_argument("--max-missing", type=float, default=0.1, help="largest fraction of frames without a face (interpolated; default 0.1)")
+    q.add_argument("--focal", type=float, help="camera focal length in pixels (default: searched)")
+    q.add_argument("--device", default="cpu", help="device of the landmark backend (fan can use cuda)")
+    q.add_argument("--no-annotate", action="store_true", help="store frames and audio only (no landmarks, pose, masks, background)")
     q.set_defaults(func=cmd_data)
 
     p = sub.add_parser("denoise", help="denoise a speech file (16 kHz mono output)")

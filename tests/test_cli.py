@@ -103,7 +103,9 @@ def test_prepare_resamples_and_downmixes_with_notes(tmp_path: Path, bench_home: 
     write_video(video, frames(50), 25)
     t = np.arange(int(2.5 * 44100)) / 44100
     sf.write(audio, np.stack([np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 500 * t)], axis=1).astype(np.float32) * 0.2, 44100)
-    code, out, _ = run_cli(capsys, "data", "prepare", "--card", "may", "--video", str(video), "--audio", str(audio))
+    # Noise frames have no face: --no-annotate prepares frames and audio only (no landmarks/pose/masks).
+    code, out, _ = run_cli(capsys, "data", "prepare", "--card", "may", "--video", str(video), "--audio", str(audio),
+                           "--no-annotate")
     assert code == 0
     assert "2-channel audio downmixed to mono" in out and "resampled 44100 Hz -> 16000 Hz" in out
     assert "trimmed" in out and "50 frames at 25 fps" in out and "45 train / 5 test" in out
@@ -116,7 +118,7 @@ def test_prepare_resamples_and_downmixes_with_notes(tmp_path: Path, bench_home: 
 def test_prepare_converts_frame_rate(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = tmp_path / "clip30.mp4"
     write_video(video, frames(60), 30, np.zeros(32000, dtype=np.float32))
-    code, out, _ = run_cli(capsys, "data", "prepare", "--card", "obama", "--video", str(video))
+    code, out, _ = run_cli(capsys, "data", "prepare", "--card", "obama", "--video", str(video), "--no-annotate")
     assert code == 0 and "30 fps converted to 25 fps (50 frames)" in out
 
 
@@ -188,3 +190,11 @@ def test_score_face_and_sync_metrics_say_why_they_cannot_run(tmp_path: Path, ben
     assert result["lmd"] == 0.0 and result["details"]["lmd"]["region"] == "face"
     assert result["lse_c"] is None and "bench weights install syncnet_v2" in result["unavailable"]["lse_c"]
     assert result["aue"] is None and "no-such-FeatureExtraction" in result["unavailable"]["aue"]
+
+
+def test_prepare_without_a_face_names_the_video(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = tmp_path / "noface.mp4"
+    write_video(video, frames(30, size=128), 25, np.zeros(16000 * 30 // 25, dtype=np.float32))
+    code, _, err = run_cli(capsys, "data", "prepare", "--card", "may", "--video", str(video))
+    line = one_line_error(err)
+    assert code == 1 and str(video) in line and "face" in line

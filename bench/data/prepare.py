@@ -1,4 +1,11 @@
-"""`bench data prepare`: turn a local talking-portrait video into a Clip (25 fps, 16 kHz mono, split)."""
+"""`bench data prepare`: turn a local talking-portrait video into a Clip (25 fps, 16 kHz mono, split).
+
+A video card's clip is then annotated for the NeRF methods (landmarks, head pose, head/torso masks,
+background, eye ratio; `bench.data.preprocess`, whose docstring gives the on-disk layout), unless
+`annotate=False` (`--no-annotate`): then it holds frames and audio only, enough for the baselines.
+A directory made by the official ER-NeRF / RAD-NeRF / AD-NeRF scripts is imported by
+`bench.data.official_import.import_official` instead.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from bench.io.video import read_video
 from bench.types import SAMPLE_RATE, Clip
 
 if TYPE_CHECKING:
+    from bench.data.preprocess import PreprocessOptions
     from bench.data.speech_set import SpeechSet
 
 TARGET_FPS = 25.0
@@ -30,11 +38,17 @@ def resample_frame_indices(num_frames: int, source_fps: float, target_fps: float
 
 
 def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path | None = None,
-                  out_dir: Path | None = None) -> tuple[Clip, list[str]]:
-    """Decode, conform and store a card's clip; returns it with notes of every conversion made."""
+                  out_dir: Path | None = None, options: "PreprocessOptions | None" = None,
+                  annotate: bool = True) -> tuple[Clip, list[str]]:
+    """Decode, conform, annotate (`bench.data.preprocess`, with `options`) and store a card's clip.
+
+    Returns it with notes of every conversion made. `annotate=False` stores frames and audio only.
+    """
     card = get_card(card_name)
     if card.kind != "video":
         raise BenchError(f"card {card.name!r} is {card.kind}: it is generated, not prepared from a video")
+    if not annotate and options is not None and options.audio_features:
+        raise BenchError("--audio-features is stored with the annotations: drop --no-annotate")
     video, notes = read_video(video_path)
     if audio_path is not None:
         audio, anotes = read_audio(audio_path)
@@ -62,9 +76,22 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
     if want and (h, w) != (want, want):
         notes.append(f"{video_path}: frames are {w}x{h}, the papers used {want}x{want} for {card.name}")
     digest = hashlib.sha256(Path(video_path).read_bytes()).hexdigest()[:16]
-    clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio,
-                meta={"source_video": str(video_path), "source_sha256": digest, "notes": notes,
-                      "content_sha256": digest, "card": card.name})
+    meta = {"source_video": str(video_path), "source_sha256": digest, "notes": notes, "card": card.name}
+    if audio_path is not None:
+        meta["source_audio"] = str(audio_path)
+    annotations: dict[str, np.ndarray] = {}
+    if annotate:
+        from bench.data.preprocess import PreprocessOptions, content_digest, preprocess
+
+        done = preprocess(frames, str(video_path), options or PreprocessOptions())
+        annotations = done.annotations
+        notes += done.notes
+        meta.update(done.meta)
+        meta["content_sha256"] = content_digest(frames, audio, annotations, meta)
+    else:
+        meta["content_sha256"] = digest if audio_path is None else hashlib.sha256(
+            digest.encode() + np.ascontiguousarray(audio).tobytes()).hexdigest()[:16]
+    clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio, annotations=annotations, meta=meta)
     save_clip(clip, out_dir or prepared_dir(card))
     return clip, notes
 
