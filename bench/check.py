@@ -74,7 +74,10 @@ def compare(baseline: dict[str, Any], store: Store) -> list[Comparison]:
     out = []
     for entry in baseline["entries"]:
         key = {f: entry.get(f, "" if f == "variant" else ("original" if f == "condition" else None)) for f in KEY_FIELDS}
-        tol = entry.get("tolerance") or defaults.get(key["metric"]) or {"abs": 0.0}
+        # Most specific first: the entry's own, then "<method>/<metric>" (learned methods vary more across
+        # CPUs' floating-point reductions than closed-form baselines), then the metric's.
+        tol = (entry.get("tolerance") or defaults.get(f"{key['method']}/{key['metric']}")
+               or defaults.get(key["metric"]) or {"abs": 0.0})
         base = _decode(entry.get("value"))
         row = latest.get(tuple(key[f] for f in KEY_FIELDS))
         if row is None:

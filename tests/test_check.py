@@ -59,3 +59,18 @@ def test_dataset_change_is_reported(bench_home: Path) -> None:
                              "metric": "psnr", "value": 20.0, "dataset_sha": "other"}]}
     (c,) = compare(baseline, store)
     assert c.status == "FAIL" and "dataset content differs" in c.note
+
+
+def test_method_specific_tolerance_overrides_the_metric_default(bench_home: Path, tmp_path: Path) -> None:
+    store = Store()
+    put(store, "static", "psnr", 21.5)
+    put(store, "er-nerf", "psnr", 30.0)
+    path = tmp_path / "baseline.json"
+    write_baseline(path, store, "smoke", {"psnr": {"abs": 0.05}, "er-nerf/psnr": {"abs": 0.5}})
+    data = json.loads(path.read_text())
+    assert "er-nerf/psnr" in data["tolerances"]
+    for entry in data["entries"]:
+        entry["value"] += 0.3  # inside er-nerf's 0.5, outside the metric default 0.05
+    path.write_text(json.dumps(data))
+    status = {c.key["method"]: c.status for c in compare(load_baseline(path), store)}
+    assert status == {"static": "FAIL", "er-nerf": "ok"}
