@@ -12,4 +12,15 @@ extensions. One job per module:
 - `volume_rendering`: alpha compositing of densities and colours into colour, depth and
   accumulated opacity, with a background.
 - `checkpoint`: atomic save and safe (`weights_only`) load of model + optimizer + step + config.
+
+The talking heads built on them (`methods/er_nerf.py`, `methods/rad_nerf.py`):
+
+- `audio`: per-frame log-mel windows (in place of DeepSpeech), AudioNet, AudioAttNet over 8
+  neighbouring frames, and the eye feature (eye_ratio, landmark eye aspect ratio, or blink).
+- `fields`: the head fields; shared density/colour MLPs, ER-NeRF's tri-plane + region
+  attention and RAD-NeRF's 3D grid + audio-spatial ambient grid as the encoders.
+- `torso`: the pose-conditioned deformable 2D torso.
+- `losses`: photometric, opacity entropy, ambient and lip-patch LPIPS losses.
+- `trainer`: data preparation (head box, background, features), the head / lips / torso
+  stages with an occupancy grid, curves.csv, and chunked rendering of a Drive.
 """
