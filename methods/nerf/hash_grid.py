@@ -17,9 +17,9 @@ the same function with tensor ops so it runs anywhere:
 `make_hash_grid` swaps in tiny-cuda-nn's fused kernel on CUDA when it is installed; see
 `tcnn_encoding_config` for what differs.
 
-No grid regulariser lives here because the references apply none: ER-NeRF and RAD-NeRF put
-their grid tables in optimizer groups without weight decay (decay is on the MLPs only), and
-the total-variation gradient in RAD-NeRF's copy of torch-ngp's gridencoder is never called.
+No grid regulariser lives here: the total-variation gradient in RAD-NeRF's copy of torch-ngp's
+gridencoder is never called. Weight decay is the optimizer's business (ER-NeRF's AdamW applies
+its default 0.01 to the grid groups too; see the ER-NeRF paper profile in `methods/er_nerf.py`).
 """
 
 from __future__ import annotations
