@@ -94,10 +94,10 @@ class RADNeRF(Method):
     name = "rad-nerf"
     Config = RADNeRFConfig
     requirements: ClassVar[Requirements] = Requirements(gpu=False)
-    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background")
-    """Shared code the cached train/render stages depend on (hashed into their keys)."""
     """Runs on CPU (smoke profile); the paper profile is sized for a CUDA GPU and uses it when present.
     LPIPS lip fine-tuning uses the `alexnet` weights when installed and is skipped (and recorded) otherwise."""
+    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background")
+    """Shared code the cached train/render stages depend on (hashed into their keys)."""
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
         # third on the lips (so the audio-driven mouth is learnt in a short run), small grids, coarse occupancy grid.
