@@ -375,12 +375,18 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
     t, h, w, _ = clip.frames.shape
     poses = np.asarray(ann["head_pose"], np.float64)
     head_mask = np.asarray(ann["head_mask"]).astype(bool)
-    fx, fy, cx, cy = (float(clip.meta["intrinsics"][k]) for k in ("fx", "fy", "cx", "cy"))
+    from bench.data.preprocess import background_image, clip_intrinsics
+
+    intrinsics = clip_intrinsics(clip)  # scaled when load_dataset resized a prepared clip
+    fx, fy, cx, cy = (float(intrinsics[k]) for k in ("fx", "fy", "cx", "cy"))
     geometry = measure_head(head_mask, poses, fx, fy, cx, cy, cfg.head_margin)
-    person = head_mask | np.asarray(ann["torso_mask"]).astype(bool) if "torso_mask" in ann else head_mask
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    person = np.stack([cv2.dilate(m.astype(np.uint8), kernel) for m in person]).astype(bool)
-    background = estimate_background(clip.frames, person)
+    if "background" in clip.meta:  # prepared/imported clips carry the preprocessing's background
+        background = background_image(clip)
+    else:
+        person = head_mask | np.asarray(ann["torso_mask"]).astype(bool) if "torso_mask" in ann else head_mask
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        person = np.stack([cv2.dilate(m.astype(np.uint8), kernel) for m in person]).astype(bool)
+        background = estimate_background(clip.frames, person)
 
     windows = audio_windows(clip.audio, t, clip.fps, clip.sample_rate, n_mels=cfg.n_mels)
     mean, std = feature_stats(windows)
@@ -415,7 +421,7 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         lips_rect=lips_rect,
         lips_rect_t=torch.from_numpy(lips_rect).to(device) if lips_rect is not None else None,
         geometry=geometry,
-        intrinsics=pixel_intrinsics(clip.meta["intrinsics"]),
+        intrinsics=pixel_intrinsics(intrinsics),
         meta={"audio_mean": mean, "audio_std": std, "eye": eye_meta},
     )
 
