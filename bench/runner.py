@@ -216,7 +216,8 @@ def _reconstruct(job: JobContext) -> TaskOutput:
     spec = job.spec
     clip = job.load(load_dataset)
     train_key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha or clip.meta.get("cache_key"),
-                             "n_train": clip.n_train, "seed": spec.seed, "code": job.code})
+                             "n_train": clip.n_train, "seed": spec.seed, "code": job.code,
+                             "environment": job.method.environment_key()})
     checkpoint, job.timings["train"], train_cached = _train_stage(job.method, clip, spec, train_key)
 
     test = clip.test()

@@ -221,6 +221,10 @@ class Method(ABC):
     def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
         """Render `drive.num_frames` frames from the driving audio (and poses)."""
 
+    def environment_key(self) -> dict[str, Any]:
+        """What outside the config changes what `train` produces (e.g. optional weights); part of the cache key."""
+        return {}
+
 
 @dataclass
 class MetricResult:

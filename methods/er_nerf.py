@@ -152,6 +152,12 @@ class ERNeRF(Method):
         },
     }
 
+    def environment_key(self) -> dict[str, Any]:
+        """The lip stage runs only with the AlexNet weights: installing them must retrain, not reuse."""
+        from bench import weights
+
+        return {"alexnet": weights.status("alexnet")[0]}
+
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""
         return train_model("er-nerf", self.config, train_clip, workdir, seed)  # type: ignore[arg-type]

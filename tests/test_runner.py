@@ -168,3 +168,31 @@ def test_training_curves_are_drawn_in_the_report(tiny_cards: Path, monkeypatch: 
     assert outcome.status == "complete", outcome.message
     assert (outcome.run_dir / "curves.png").stat().st_size > 1000
     assert "![training curves](curves.png)" in (outcome.run_dir / "report.md").read_text()
+
+
+def test_environment_key_change_retrains(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A method whose output depends on something outside its config (optional weights) is retrained when it changes."""
+    from bench.plugins import METHODS
+    from methods.static import Static
+
+    calls: list[int] = []
+
+    class EnvStatic(Static):
+        name = "env-static"
+        weights_state = "missing"
+
+        def environment_key(self):  # type: ignore[no-untyped-def]
+            return {"alexnet": EnvStatic.weights_state}
+
+        def train(self, train_clip, workdir, seed):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            return super().train(train_clip, workdir, seed)
+
+    monkeypatch.setitem(METHODS._objects, "env-static", EnvStatic)
+    store = Store()
+    run_jobs([spec("env-static", metrics=("psnr",))], store)
+    run_jobs([spec("env-static", metrics=("psnr",))], store)
+    assert len(calls) == 1  # cached
+    EnvStatic.weights_state = "installed"
+    run_jobs([spec("env-static", metrics=("psnr",))], store)
+    assert len(calls) == 2
