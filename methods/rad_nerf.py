@@ -19,12 +19,11 @@ at zero (`methods.nerf.torso`). Shared machinery: `methods.nerf.trainer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from bench.plugins import METHODS
-from bench.types import Checkpoint, Clip, Drive, Method, Requirements, Video
-from methods.nerf.trainer import CHECKPOINT_FILE, NeRFConfig, render_drive, train_model
+from methods.nerf.method import NeRFMethod
+from methods.nerf.trainer import NeRFConfig
 
 
 @dataclass
@@ -88,16 +87,11 @@ class RADNeRFConfig(NeRFConfig):
 
 
 @METHODS.register("rad-nerf")
-class RADNeRF(Method):
+class RADNeRF(NeRFMethod):
     """RAD-NeRF: 3D grid head with a decomposed audio-spatial (ambient) encoding, pose-deformed torso."""
 
     name = "rad-nerf"
     Config = RADNeRFConfig
-    requirements: ClassVar[Requirements] = Requirements(gpu=False)
-    """Runs on CPU (smoke profile); the paper profile is sized for a CUDA GPU and uses it when present.
-    LPIPS lip fine-tuning uses the `alexnet` weights when installed and is skipped (and recorded) otherwise."""
-    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background")
-    """Shared code the cached train/render stages depend on (hashed into their keys)."""
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
         # third on the lips (so the audio-driven mouth is learnt in a short run), small grids, coarse occupancy grid.
@@ -184,17 +178,3 @@ class RADNeRF(Method):
             "torso_shrink": 0.8,  # main.py --torso_shrink
         },
     }
-
-    def environment_key(self) -> dict[str, Any]:
-        """The lip stage runs only with the AlexNet weights: installing them must retrain, not reuse."""
-        from bench import weights
-
-        return {"alexnet": weights.status("alexnet")[0]}
-
-    def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
-        """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""
-        return train_model("rad-nerf", self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
-
-    def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
-        """Render the drive's frames at the training resolution from its audio and head poses (audio code smoothed)."""
-        return render_drive(checkpoint.path / CHECKPOINT_FILE, RADNeRFConfig, drive, self.config.device)  # type: ignore[attr-defined]
