@@ -162,6 +162,22 @@ def hash_matches(actual: str, expected: str) -> bool:
     return actual.lower().startswith(expected.lower())
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+"""SHA-256 of files already hashed in this process, by (path, size, mtime_ns): weights are
+hundreds of MB, and status/require run once per job and per model load."""
+_HASHES_LOCK = threading.Lock()
+
+
+def _cached_sha256(path: Path) -> str:
+    """sha256_of(path), computed once per process while the file's size and mtime are unchanged."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _HASHES_LOCK:
+        if key not in _HASHES:
+            _HASHES[key] = sha256_of(path)
+        return _HASHES[key]
+
+
 def status(name: str) -> tuple[str, str]:
     """('installed' | 'missing' | 'bad-hash' | 'unverified', detail) for one entry."""
     entry = get_entry(name)
@@ -170,7 +186,7 @@ def status(name: str) -> tuple[str, str]:
     expected, origin = expected_sha256(name)
     if not expected:
         return "unverified", f"{entry.path} has no pinned sha256 (copied in by hand?); reinstall it with bench weights install"
-    actual = sha256_of(entry.path)
+    actual = _cached_sha256(entry.path)
     if not hash_matches(actual, expected):
         return "bad-hash", f"{entry.path}: sha256 {actual[:16]}… expected {expected} ({origin})"
     return "installed", f"{entry.path} (sha256 {actual[:12]}…, {origin})"
@@ -189,36 +205,16 @@ def require(name: str) -> Path:
     return entry.path
 
 
-_VERIFIED: dict[tuple[str, str, int, int], str] = {}
-"""Files already verified: (path, expected hash, size, mtime_ns) -> full sha256."""
-_VERIFIED_LOCK = threading.Lock()
-
-
 def verified(name: str) -> tuple[Path, str]:
-    """(path, full sha256) of an installed, checked file; hashed once per process while it is unchanged.
-
-    Raises WeightsMissing (with the install command) when the file is missing, unpinned or
-    fails its checksum. A file replaced on disk (new size or mtime) is hashed again.
-    """
-    path = get_entry(name).path
-    expected, _ = expected_sha256(name)
-    with _VERIFIED_LOCK:
-        if path.is_file() and expected:
-            st = path.stat()
-            key = (str(path), expected, st.st_size, st.st_mtime_ns)
-            if key in _VERIFIED:
-                return path, _VERIFIED[key]
-        checked = require(name)
-        digest = sha256_of(checked)
-        st = checked.stat()
-        _VERIFIED[(str(checked), expected, st.st_size, st.st_mtime_ns)] = digest
-        return checked, digest
+    """(path, full sha256) of an installed, checked file; WeightsMissing (with the install command) otherwise."""
+    path = require(name)
+    return path, _cached_sha256(path)
 
 
 def forget_verified() -> None:
-    """Forget which files were verified (tests, or after replacing a file in place)."""
-    with _VERIFIED_LOCK:
-        _VERIFIED.clear()
+    """Forget the remembered file hashes (tests, or after replacing a file in place)."""
+    with _HASHES_LOCK:
+        _HASHES.clear()
 
 
 def load_state_dict(name: str, map_location: str = "cpu") -> dict[str, Any]:

@@ -71,6 +71,7 @@ from tqdm import tqdm
 
 from bench.data.cards import get_card, prepared_dir
 from bench.data.clip_store import save_clip
+from bench.data.preprocess import read_feature_array
 from bench.errors import BenchError, InputError
 from bench.io.audio import read_audio
 from bench.types import SAMPLE_RATE, Clip
@@ -321,14 +322,7 @@ def import_official(card_name: str, directory: str | Path, out_dir: Path | None 
                 break
     if feature_file is not None:
         aud_ids = np.array([int(f["aud_id"]) for f in entries])
-        if not feature_file.is_file():
-            raise InputError(f"{feature_file}: no such file")
-        try:
-            feats = np.load(feature_file, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{feature_file}: not a numpy .npy array ({exc})") from exc
-        if feats.ndim < 1 or feats.dtype.kind not in "fiub" or not len(feats):
-            raise InputError(f"{feature_file}: audio features must be numeric [N, ...], got {feats.dtype} {feats.shape}")
+        feats = read_feature_array(feature_file)
         if aud_ids.max() >= len(feats):
             notes.append(f"{feature_file}: {len(feats)} rows, aud_id up to {int(aud_ids.max())}: clamped to the last row "
                          "(as the official loader does)")

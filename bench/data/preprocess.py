@@ -276,6 +276,19 @@ def head_torso_masks(points: np.ndarray, person: np.ndarray, options: Preprocess
     return head, torso
 
 
+def read_feature_array(path: Path) -> np.ndarray:
+    """A numeric, non-empty [N, ...] array from a .npy file (no pickles); InputError naming the file otherwise."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        feats = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a numpy .npy array ({exc})") from exc
+    if feats.ndim < 1 or feats.dtype.kind not in "fiub" or len(feats) == 0:
+        raise InputError(f"{path}: audio features must be a numeric array [N, ...], got {feats.dtype} {feats.shape}")
+    return feats
+
+
 def load_audio_features(path: str | Path, n_frames: int) -> tuple[np.ndarray, dict[str, Any], list[str]]:
     """A precomputed per-frame feature file [T', ...] conformed to `n_frames` rows: (features, meta, notes).
 
@@ -285,12 +298,7 @@ def load_audio_features(path: str | Path, n_frames: int) -> tuple[np.ndarray, di
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file (--audio-features expects a .npy of per-frame features)")
-    try:
-        feats = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a numpy .npy array ({exc})") from exc
-    if feats.ndim < 1 or feats.dtype.kind not in "fiub" or len(feats) == 0:
-        raise InputError(f"{path}: audio features must be a numeric array [T, ...], got {feats.dtype} {feats.shape}")
+    feats = read_feature_array(path)
     notes = []
     tolerance = 2
     if abs(len(feats) - n_frames) > tolerance:

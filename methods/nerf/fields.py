@@ -26,6 +26,7 @@ Linear layers have no bias, as the references' `MLP`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import torch
@@ -123,7 +124,7 @@ class FieldOutput:
     """[N] ER-NeRF's eye attention (None for RAD-NeRF)."""
 
 
-class HeadField(nn.Module):
+class HeadField(nn.Module, ABC):
     """Shared density and colour MLPs; subclasses supply `encode` (the spatial + audio + eye encoding)."""
 
     in_dim: int
@@ -139,9 +140,9 @@ class HeadField(nn.Module):
         self.sigma_net = MLP(cond_dim, 1 + geo_feat_dim, hidden_dim, num_layers)
         self.color_net = MLP(SH_DIM + geo_feat_dim + ind_dim, 3, hidden_dim_color, num_layers_color)
 
+    @abstractmethod
     def encode(self, x: torch.Tensor, enc_a: torch.Tensor, eye: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(input of sigma_net [N, cond_dim], ambient magnitude [N], eye attention [N] or None)."""
-        raise NotImplementedError
 
     def _sigma(self, h: torch.Tensor) -> torch.Tensor:
         return trunc_exp(h) if self.density_activation == "trunc_exp" else torch.exp(h)
