@@ -169,11 +169,22 @@ def cmd_data(args: argparse.Namespace) -> int:
         raise BenchError(f"card {args.card!r} is a video dataset: pass --video PATH or --official-dir DIR (one of them)")
     from bench.data.preprocess import PreprocessOptions
 
+    if args.morphable_model and args.head_pose == "template":
+        raise BenchError("--morphable-model is the model of --head-pose 3dmm: drop --head-pose template")
+    head_pose = args.head_pose or ("3dmm" if args.morphable_model else "template")
     options = PreprocessOptions(landmarks=args.landmarks, max_missing=args.max_missing, focal=args.focal,
-                                audio_features=args.audio_features, device=args.device)
+                                audio_features=args.audio_features, device=args.device, head_pose=head_pose,
+                                morphable_model=args.morphable_model)
     if args.official_dir:
         if args.audio or args.no_annotate:
             raise BenchError("--official-dir brings its own audio (aud.wav) and annotations: drop --audio / --no-annotate")
+        if head_pose != "template":
+            raise BenchError("--official-dir brings its own tracked head poses (transforms_*.json): drop --head-pose / --morphable-model")
+        from bench.data.preprocess import is_extractor_name
+
+        if is_extractor_name(args.audio_features):
+            raise BenchError(f"--audio-features {args.audio_features} computes features for --video; with --official-dir "
+                             "give their feature file (aud_hu.npy, aud_eo.npy, aud_ds.npy) or nothing")
         from bench.data.official_import import import_official
 
         clip, notes = import_official(args.card, args.official_dir, options=options)
@@ -219,7 +230,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
         raise BenchError("usage: bench weights install NAME --from PATH|URL [--sha256 HEX]")
     path = weights.install(args.name, args.source, sha256=args.sha256)
     _, origin = weights.expected_sha256(args.name)
-    print(f"installed {args.name} -> {path} (sha256 {weights.sha256_of(path)[:12]}…, {origin})")
+    print(f"installed {args.name} -> {path} (sha256 {weights.verified(args.name)[1][:12]}…, {origin})")
     return 0
 
 
@@ -287,11 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--audio", help="separate audio file (default: the video's own audio)")
     q.add_argument("--landmarks", default="mediapipe", help="landmark backend: mediapipe (offline, default) or fan "
                    "(needs `bench weights install fan_s3fd` and `fan_2dfan4`)")
-    q.add_argument("--audio-features", metavar="FILE.npy", help="precomputed DeepSpeech/HuBERT/wav2vec features, one row per "
-                   "25 fps frame, stored as annotation audio_features (default: methods compute log-mel themselves)")
+    q.add_argument("--audio-features", metavar="FILE.npy|NAME", help="precomputed DeepSpeech/HuBERT/wav2vec features, one row per "
+                   "25 fps frame, or an extractor name (hubert, wav2vec, deepspeech: computed from the clip's audio with "
+                   "installed weights), stored as annotation audio_features for the record (the NeRF methods compute "
+                   "their own with --set audio_features=NAME; default log-mel)")
     q.add_argument("--max-missing", type=float, default=0.1, help="largest fraction of frames without a face (interpolated; default 0.1)")
     q.add_argument("--focal", type=float, help="camera focal length in pixels (default: searched)")
-    q.add_argument("--device", default="cpu", help="device of the landmark backend (fan can use cuda)")
+    q.add_argument("--head-pose", choices=["template", "3dmm"], help="head-pose fit: template (generic rigid face, "
+                   "default) or 3dmm (morphable-model tracker: `bench weights install bfm2009_3dmm --from "
+                   "DIR/3DMM_info.npy`, or --morphable-model)")
+    q.add_argument("--morphable-model", metavar="FILE.npz", help="a morphable model in talkbench's format "
+                   "(bench.data.morphable_model) for --head-pose 3dmm (implies it; default: the installed bfm2009_3dmm)")
+    q.add_argument("--device", default="cpu", help="device of the landmark backend (fan can use cuda) and of the 3dmm tracker")
     q.add_argument("--no-annotate", action="store_true", help="store frames and audio only (no landmarks, pose, masks, background)")
     q.set_defaults(func=cmd_data)
 

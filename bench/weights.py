@@ -1,4 +1,7 @@
-"""Registry of pretrained files: name, expected sha256, source, licence, cache path. Never downloads silently."""
+"""Registry of pretrained files: name, expected sha256, source, licence, cache path. Never downloads silently.
+
+An entry is one file, or (`snapshot=True`) a Hugging Face model snapshot directory installed
+from a local download and checked as one digest over its files (`snapshot_sha256`)."""
 
 from __future__ import annotations
 
@@ -29,14 +32,31 @@ class WeightsEntry:
     used_by: str
     subdir: str = ""
     """Sub-directory of the weights cache (torchvision files live under torch_hub/checkpoints)."""
+    snapshot: bool = False
+    """True for a Hugging Face model snapshot: `filename` is then a directory holding the files of
+    `SNAPSHOT_FILES` that the source has, installed from a local directory and hashed together."""
+    note: str = ""
+    """When the download is not the file itself (an archive): what to do before installing the file."""
+    convert: str = ""
+    """"module:function" turning the user's local file into the installed one (`function(src, dst)`), for
+    files talkbench must not ship in their original form; the converted file is what gets pinned."""
+    source_file: str = ""
+    """Name of the file the user installs from, when it differs from `filename` (a converted entry)."""
 
     @property
     def path(self) -> Path:
-        """Where the file lives once installed."""
+        """Where the file (or snapshot directory) lives once installed."""
         return weights_dir() / self.subdir / self.filename
 
     def install_hint(self) -> str:
         """The command that installs this file."""
+        if self.snapshot:
+            # A snapshot is several files: downloading is the user's explicit step, installing copies it.
+            repo = self.url.removeprefix("https://huggingface.co/")
+            return (f"download the snapshot {self.url} (e.g. `hf download {repo} --local-dir DIR`, "
+                    f"`huggingface-cli download` in older huggingface_hub), then: bench weights install {self.name} --from DIR")
+        if self.note:  # the download is not the file itself (an archive): say what to do first
+            return f"{self.note}, then: bench weights install {self.name} --from PATH/{self.source_file or self.filename}"
         return f"bench weights install {self.name} --from {self.url} (or --from a local copy of {self.filename})"
 
 
@@ -44,6 +64,16 @@ TORCH_HUB = "torch_hub/checkpoints"
 UNPUBLISHED = ""
 """`sha256` of an entry whose publisher gives no checksum: the hash is pinned when the file is
 installed (`--sha256 HEX` to state it, otherwise trust on first install) and checked on every load."""
+
+SNAPSHOT_REQUIRED = ("config.json", "preprocessor_config.json")
+"""Files a snapshot directory must have (the model's and the feature extractor's configs)."""
+SNAPSHOT_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+"""A snapshot's weights, in the order transformers prefers them; only the first one present is copied."""
+SNAPSHOT_EXTRA = ("vocab.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")
+"""Tokenizer files copied when present (a CTC model's processor needs them; features do not)."""
+SNAPSHOT_FILES = SNAPSHOT_REQUIRED + SNAPSHOT_WEIGHTS + SNAPSHOT_EXTRA
+"""Everything a snapshot entry installs and hashes; other files of a download (README, TF/Flax
+weights, the hub's .cache folder with download times) are left out so the digest is reproducible."""
 
 ENTRIES: dict[str, WeightsEntry] = {
     e.name: e
@@ -99,6 +129,56 @@ ENTRIES: dict[str, WeightsEntry] = {
             licence="BSD-3-Clause (face-alignment)",
             used_by="LMD, fan backend: face_alignment 1.5's 2D-FAN-4 68-point landmarks",
             subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="face_landmarker",
+            filename="face_landmarker.task",
+            sha256=UNPUBLISHED,
+            url="https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
+            licence="Apache-2.0 (MediaPipe model card: Face Landmarker with blendshapes)",
+            used_by="SyncTalk / WildTalker expression features (7 upper-face blendshapes; landmark fallback otherwise)",
+        ),
+        WeightsEntry(
+            name="hubert_large_ls960_ft",
+            filename="hubert-large-ls960-ft",
+            sha256=UNPUBLISHED,
+            url="https://huggingface.co/facebook/hubert-large-ls960-ft",
+            licence="Apache-2.0 (facebook/hubert-large-ls960-ft model card)",
+            used_by="NeRF audio features `hubert` (ER-NeRF / SyncTalk aud_hu.npy: HubertModel last hidden state)",
+            snapshot=True,
+        ),
+        WeightsEntry(
+            name="wav2vec2_xlsr53_esperanto",
+            filename="wav2vec2-large-xlsr-53-esperanto",
+            sha256=UNPUBLISHED,
+            url="https://huggingface.co/cpierse/wav2vec2-large-xlsr-53-esperanto",
+            licence="Apache-2.0 (cpierse/wav2vec2-large-xlsr-53-esperanto model card)",
+            used_by="NeRF audio features `wav2vec` (RAD-NeRF / ER-NeRF aud_eo.npy: Wav2Vec2ForCTC logits)",
+            snapshot=True,
+        ),
+        WeightsEntry(
+            name="deepspeech_0_1_0",
+            filename="deepspeech-0_1_0-b90017e8.pb",
+            sha256=UNPUBLISHED,
+            url="https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip",
+            licence="MPL-2.0 (Mozilla DeepSpeech 0.1.0 frozen graph, as repackaged by osmr/deepspeech_features)",
+            used_by="NeRF audio features `deepspeech` (AD-NeRF / ER-NeRF / RAD-NeRF aud_ds.npy; needs talkbench[deepspeech])",
+            note="download https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip "
+                 "and unzip it (its publisher gives sha1 b90017e816572ddce84f5843f1fa21e6a377975e, no sha256)",
+        ),
+        WeightsEntry(
+            name="bfm2009_3dmm",
+            filename="bfm2009_3dmm_landmarks.npz",
+            sha256=UNPUBLISHED,
+            url="https://faces.dmi.unibas.ch/bfm/",
+            licence="Basel Face Model 2009, University of Basel: non-commercial research use, no redistribution "
+                    "(the user requests it); expression basis and landmark vertices from the AD-NeRF repository",
+            used_by="bench data prepare --head-pose 3dmm (bench.data.face_tracker; the official trackers' 3DMM)",
+            note="request the Basel Face Model 2009 (01_MorphableModel.mat) at https://faces.dmi.unibas.ch/bfm/ and build "
+                 "3DMM_info.npy with AD-NeRF's data_util/face_tracking/convert_BFM.py (keys_info.npy of that directory "
+                 "beside it; converted to talkbench's pickle-free landmark format on install)",
+            convert="bench.data.morphable_model:install_converter",
+            source_file="3DMM_info.npy",
         ),
     ]
 }
@@ -178,15 +258,35 @@ def _cached_sha256(path: Path) -> str:
         return _HASHES[key]
 
 
+def snapshot_files(directory: Path) -> list[str]:
+    """The files of `SNAPSHOT_FILES` a snapshot directory has: configs, the preferred weights file, tokenizer files."""
+    present = [n for n in SNAPSHOT_FILES if (directory / n).is_file()]
+    weights = [n for n in SNAPSHOT_WEIGHTS if n in present]
+    # transformers loads the first weights file it finds; a second one would be dead weight and
+    # would let a swapped, unused file change the digest
+    return [n for n in present if n not in weights[1:]]
+
+
+def snapshot_sha256(directory: Path) -> str:
+    """One SHA-256 over a snapshot directory: of the lines "NAME SHA256" of its `snapshot_files`, sorted."""
+    lines = "".join(f"{n} {_cached_sha256(directory / n)}\n" for n in sorted(snapshot_files(directory)))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _installed_sha256(entry: WeightsEntry) -> str:
+    """SHA-256 of the installed file, or the snapshot digest of an installed directory."""
+    return snapshot_sha256(entry.path) if entry.snapshot else _cached_sha256(entry.path)
+
+
 def status(name: str) -> tuple[str, str]:
     """('installed' | 'missing' | 'bad-hash' | 'unverified', detail) for one entry."""
     entry = get_entry(name)
-    if not entry.path.exists():
+    if not (entry.path.is_dir() if entry.snapshot else entry.path.exists()):
         return "missing", str(entry.path)
     expected, origin = expected_sha256(name)
     if not expected:
         return "unverified", f"{entry.path} has no pinned sha256 (copied in by hand?); reinstall it with bench weights install"
-    actual = _cached_sha256(entry.path)
+    actual = _installed_sha256(entry)
     if not hash_matches(actual, expected):
         return "bad-hash", f"{entry.path}: sha256 {actual[:16]}… expected {expected} ({origin})"
     return "installed", f"{entry.path} (sha256 {actual[:12]}…, {origin})"
@@ -206,9 +306,9 @@ def require(name: str) -> Path:
 
 
 def verified(name: str) -> tuple[Path, str]:
-    """(path, full sha256) of an installed, checked file; WeightsMissing (with the install command) otherwise."""
+    """(path, full sha256) of an installed, checked file or snapshot; WeightsMissing (with the install command) otherwise."""
     path = require(name)
-    return path, _cached_sha256(path)
+    return path, _installed_sha256(get_entry(name))
 
 
 def forget_verified() -> None:
@@ -246,6 +346,10 @@ def install(name: str, source: str, sha256: str | None = None) -> Path:
     and every later load is checked against the pin.
     """
     entry = get_entry(name)
+    if entry.snapshot:
+        return _install_snapshot(entry, source, sha256)
+    if entry.convert:
+        return _install_converted(entry, source, sha256)
     entry.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = entry.path.with_suffix(entry.path.suffix + ".part")
     if "://" in source:
@@ -268,4 +372,71 @@ def install(name: str, source: str, sha256: str | None = None) -> Path:
     tmp.replace(entry.path)
     if not entry.sha256:
         _write_pin(name, actual)
+    return entry.path
+
+
+def _install_converted(entry: WeightsEntry, source: str, sha256: str | None) -> Path:
+    """Convert a local file with `entry.convert` into the cache and pin the converted file's hash.
+
+    A stated `sha256` is checked against the source file (the one the user has and can hash).
+    """
+    import importlib
+
+    if "://" in source:
+        raise BenchError(f"{entry.name} is converted from a local file, not downloaded: {entry.install_hint()}")
+    src = Path(source).expanduser()
+    if not src.is_file():
+        raise BenchError(f"{src}: no such file ({entry.install_hint()})")
+    expected = (sha256 or "").lower()
+    if expected and not hash_matches(sha256_of(src), expected):
+        raise BenchError(f"{source}: sha256 does not match the stated {expected}; not installed")
+    module, _, function = entry.convert.partition(":")
+    convert = getattr(importlib.import_module(module), function)
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_name(entry.path.name + ".part")
+    try:
+        convert(src, tmp)
+        tmp.replace(entry.path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_pin(entry.name, sha256_of(entry.path))
+    return entry.path
+
+
+def _install_snapshot(entry: WeightsEntry, source: str, sha256: str | None) -> Path:
+    """Copy a downloaded Hugging Face snapshot directory into the cache and pin its digest."""
+    if "://" in source:
+        raise BenchError(f"{entry.name} is a model snapshot (several files), not one download: {entry.install_hint()}")
+    src = Path(source).expanduser()
+    if not src.is_dir():
+        raise BenchError(f"{src}: not a directory ({entry.name} installs from a downloaded snapshot directory)")
+    lacking = [n for n in SNAPSHOT_REQUIRED if not (src / n).is_file()]
+    if not any((src / n).is_file() for n in SNAPSHOT_WEIGHTS):
+        lacking.append(" or ".join(SNAPSHOT_WEIGHTS))
+    if lacking:
+        raise BenchError(f"{src}: not a complete {entry.name} snapshot, missing {', '.join(lacking)}")
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_name(entry.path.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        for n in snapshot_files(src):
+            shutil.copyfile(src / n, tmp / n)
+        actual = snapshot_sha256(tmp)
+        expected = (sha256 or "").lower()
+        if expected and not hash_matches(actual, expected):
+            raise BenchError(f"{source}: snapshot sha256 {actual[:16]}… does not match the stated {expected}; not installed")
+        old = entry.path.with_name(entry.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if entry.path.exists():
+            entry.path.rename(old)
+        tmp.rename(entry.path)
+        shutil.rmtree(old, ignore_errors=True)
+        with _HASHES_LOCK:  # a rename keeps size and mtime: carry the hashes over instead of re-reading GBs
+            for key, digest in list(_HASHES.items()):
+                if Path(key[0]).parent == tmp:
+                    _HASHES[(str(entry.path / Path(key[0]).name), key[1], key[2])] = digest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _write_pin(entry.name, actual)
     return entry.path

@@ -83,7 +83,7 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
     if annotate:
         from bench.data.preprocess import PreprocessOptions, content_digest, preprocess
 
-        done = preprocess(frames, str(video_path), options or PreprocessOptions())
+        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=TARGET_FPS)
         annotations = done.annotations
         notes += done.notes
         meta.update(done.meta)

@@ -18,7 +18,11 @@ Passes (each with a progress bar; a failure names the video and, where it is one
 2. **Head pose** — `bench.data.head_pose.fit_head_poses` on the raw landmarks (a generic rigid face
    template fitted by PnP, one focal for the video found by a 1-D search, Savitzky–Golay smoothing;
    frames without a face get an interpolated pose). Its settings, focal and mean reprojection RMSE
-   go to `meta["head_pose"]`, the camera to `meta["intrinsics"]`.
+   go to `meta["head_pose"]`, the camera to `meta["intrinsics"]`. With `--head-pose 3dmm` the
+   morphable-model tracker `bench.data.face_tracker.track_face` fits instead (identity per clip,
+   expression and pose per frame, focal searched; the model is the installed `bfm2009_3dmm` or
+   `--morphable-model FILE.npz`): it adds the annotation `exp_coeffs` and the model and identity
+   coefficients to `meta["head_pose"]`.
 3. **Person segmentation** — `bench.data.segmentation.person_masks` (mediapipe selfie
    segmentation, bundled in the wheel, offline), probability > 0.5.
 4. **Head and torso masks** — the head region of a frame is the union of
@@ -42,10 +46,15 @@ Passes (each with a progress bar; a failure names the video and, where it is one
    for an open eye and near 0 when closed (the ER-NeRF family feeds an eye feature like it to the
    network; their official data use OpenFace's AU45 instead — see `official_import`).
 7. **Audio features** — talkbench's offline default is a log-mel window per frame, computed by the
-   method itself from the clip's audio (`bench.audio_features`): `meta["audio_features"] =
+   method itself from the clip's audio (`bench.audio_encoders`): `meta["audio_features"] =
    "log-mel (computed by the method)"`. A precomputed DeepSpeech / HuBERT / wav2vec file
    (`--audio-features FILE.npy`, one row per 25 fps frame, any trailing shape) is stored as the
-   annotation `audio_features` and its source recorded.
+   annotation `audio_features` and its source recorded; an extractor name instead
+   (`--audio-features hubert|wav2vec|deepspeech`) computes them from the clip's audio with the
+   installed weights, stored per frame in the official aud_*.npy layout [T, W, D] with the
+   extractor's provenance (weights sha256, dims) in `meta["audio_features_source"]`. Stored
+   features are for the record and the official layout: the NeRF methods compute their windows
+   with their configured extractor (`--set audio_features=hubert`).
 
 What a prepared clip holds (on disk and as the `Clip` that `bench.data.cards.load_dataset` returns)
 -----------------------------------------------------------------------------------------------
@@ -57,10 +66,11 @@ What a prepared clip holds (on disk and as the `Clip` that `bench.data.cards.loa
         audio             [N] float32, 16 kHz mono
         ann__landmarks    [T,68,2] float32, (x, y) pixels, iBUG order, missing frames interpolated
         ann__head_pose    [T,4,4] float32, head→camera, metres (OpenCV camera axes)
+        ann__exp_coeffs   [T,K_exp] float32, the 3DMM expression coefficients, only with --head-pose 3dmm
         ann__head_mask    [T,H,W] uint8 0/1
         ann__torso_mask   [T,H,W] uint8 0/1 (person minus head)
         ann__eye_ratio    [T] float32, eye aspect ratio
-        ann__audio_features  [T,...] float32, only when a feature file was given (or imported)
+        ann__audio_features  [T,...] float32, only when a feature file or extractor was given (or imported)
         ann__blink        [T] float32 in [0,1], only from an official import with au.csv
 
     meta (clip.json):
@@ -134,6 +144,15 @@ HEAD_POSE_CONVENTION = (
     "bench.data.head_pose.TEMPLATE_68 (x to the image's right in a frontal view, y down, z into the head, "
     "origin near the head's centre); metric scale from the template's 63 mm interpupillary distance"
 )
+HEAD_POSE_FITS = ("template", "3dmm")
+"""Values of `PreprocessOptions.head_pose`."""
+
+
+def head_pose_convention_3dmm(model_name: str) -> str:
+    """meta["head_pose_convention"] of a pose fitted with a morphable model (its head frame and scale)."""
+    return ("head->camera rigid transform, metres; camera x right, y down, z forward (OpenCV); head frame of the "
+            f"morphable model {model_name!r} (x to the image's right in a frontal view, y down, z into the head; origin "
+            "as its description in meta.head_pose.model says); metric scale from the model's mean face")
 
 
 @dataclass
@@ -147,7 +166,13 @@ class PreprocessOptions:
     focal: float | None = None
     """Focal length in pixels; None searches it (`fit_head_poses`)."""
     smooth: int = 7
-    """Savitzky–Golay window (frames) of the head-pose smoothing."""
+    """Savitzky–Golay window (frames) of the head-pose smoothing ("3dmm": below 5 turns its smoothness terms off)."""
+    head_pose: str = "template"
+    """Head-pose fit: `template` (the generic rigid face, `head_pose.fit_head_poses`) or `3dmm` (the morphable
+    model tracker `face_tracker.track_face`, with `morphable_model`; adds the annotation `exp_coeffs`)."""
+    morphable_model: str | None = None
+    """For `3dmm`: a model file in talkbench's format (`bench.data.morphable_model`), or None for the installed
+    `bfm2009_3dmm` (`bench weights install bfm2009_3dmm --from DIR/3DMM_info.npy`)."""
     hair_width: float = 1.4
     """Half-width of the head's upper half-ellipse, in face-oval half-widths."""
     hair_height: float = 1.3
@@ -161,7 +186,8 @@ class PreprocessOptions:
     device: str = "cpu"
     """Device of the landmark backend (FAN runs on CUDA when given)."""
     audio_features: str | None = None
-    """A precomputed per-frame audio feature file (.npy), or None for the method's own log-mel."""
+    """A precomputed per-frame audio feature file (.npy), an extractor name (hubert, wav2vec, deepspeech:
+    computed from the clip's audio with installed weights), or None for the method's own log-mel."""
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON-ready values."""
@@ -289,12 +315,36 @@ def read_feature_array(path: Path) -> np.ndarray:
     return feats
 
 
-def load_audio_features(path: str | Path, n_frames: int) -> tuple[np.ndarray, dict[str, Any], list[str]]:
-    """A precomputed per-frame feature file [T', ...] conformed to `n_frames` rows: (features, meta, notes).
+def is_extractor_name(source: str | Path | None) -> bool:
+    """True when `--audio-features` names an extractor of `bench.audio_encoders` (and no such file exists)."""
+    from bench.audio_encoders import EXTRACTORS
+
+    return source is not None and str(source) in EXTRACTORS and not Path(source).is_file()
+
+
+def compute_audio_features(name: str, audio: np.ndarray, n_frames: int, fps: float = 25.0) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+    """Features of extractor `name` for each of `n_frames` frames, in the official layout [T, W, D]: (features, meta, notes)."""
+    from bench.audio_encoders import extract
+
+    windows, info = extract(name, audio, n_frames, fps)
+    feats = np.ascontiguousarray(windows.transpose(0, 2, 1), np.float32)  # AudioNet's [T, D, W] -> aud_*.npy's [T, W, D]
+    meta = {"kind": name, "file": "computed by bench.audio_encoders", "shape": list(feats.shape), "dtype": "float32",
+            "layout": "[T, W, D] per video frame (the official aud_*.npy layout)", "extractor": info}
+    return feats, meta, []
+
+
+def load_audio_features(path: str | Path, n_frames: int, audio: np.ndarray | None = None,
+                        fps: float = 25.0) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+    """A precomputed per-frame feature file [T', ...] conformed to `n_frames` rows, or an extractor's features of `audio`: (features, meta, notes).
 
     One or two rows more or fewer than the frames (an extractor's rounding at the clip's end) are
     trimmed or repeated with a note; a larger mismatch is an InputError (features must be per 25 fps frame).
+    An extractor name (`is_extractor_name`) computes the features from `audio` instead.
     """
+    if is_extractor_name(path):
+        if audio is None:
+            raise BenchError(f"--audio-features {path} computes features from the clip's audio, and none was given")
+        return compute_audio_features(str(path), audio, n_frames, fps)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file (--audio-features expects a .npy of per-frame features)")
@@ -403,8 +453,9 @@ def content_digest(frames: np.ndarray, audio: np.ndarray, annotations: dict[str,
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | None = None) -> Preprocessed:
-    """Run the passes of the module docstring on uint8 RGB frames [T,H,W,3] of the video `source`."""
+def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | None = None,
+               audio: np.ndarray | None = None, fps: float = 25.0) -> Preprocessed:
+    """Run the passes of the module docstring on uint8 RGB frames [T,H,W,3] of the video `source` (with its 16 kHz `audio`)."""
     from bench.data.head_pose import fit_head_poses
     from bench.data.segmentation import person_masks
     from bench.data.segmentation import settings as segmentation_settings
@@ -413,6 +464,19 @@ def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | Non
     o = options or PreprocessOptions()
     if not 0.0 <= o.max_missing < 1.0:
         raise BenchError(f"max_missing must be in [0, 1), got {o.max_missing}")
+    if is_extractor_name(o.audio_features):  # missing weights or packages: say so before the long passes
+        from bench.audio_encoders import require
+
+        if audio is None:
+            raise BenchError(f"--audio-features {o.audio_features} computes features from the clip's audio, and none was given")
+        require(str(o.audio_features))
+    if o.head_pose not in HEAD_POSE_FITS:
+        raise BenchError(f"head_pose must be one of {', '.join(HEAD_POSE_FITS)}, got {o.head_pose!r}")
+    model = None
+    if o.head_pose == "3dmm":  # a missing model is said before the long passes
+        from bench.data.morphable_model import resolve_morphable_model
+
+        model = resolve_morphable_model(o.morphable_model)
     frames = np.asarray(frames)
     n, h, w = frames.shape[:3]
     seconds: dict[str, float] = {}
@@ -442,16 +506,26 @@ def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | Non
 
     t0 = time.perf_counter()
     try:
-        fit = fit_head_poses(track.points, (h, w), focal=o.focal, smooth=o.smooth)
+        if model is not None:
+            from bench.data.face_tracker import track_face
+
+            fit = track_face(track.points, (h, w), model, focal=o.focal, smooth=o.smooth >= 5, device=o.device)
+        else:
+            fit = fit_head_poses(track.points, (h, w), focal=o.focal, smooth=o.smooth)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from exc
     annotations["head_pose"] = fit.poses.astype(np.float32)
     meta["intrinsics"] = {k: (float(v) if k in ("fx", "fy", "cx", "cy") else int(v)) for k, v in fit.intrinsics.items()}
-    meta["head_pose_convention"] = HEAD_POSE_CONVENTION
+    meta["head_pose_convention"] = HEAD_POSE_CONVENTION if model is None else head_pose_convention_3dmm(model.name)
     rmse = fit.rmse[np.isfinite(fit.rmse)]
-    meta["head_pose"] = {"fit": "bench.data.head_pose.fit_head_poses", "settings": fit.settings, "focal_px": float(fit.focal),
+    meta["head_pose"] = {"fit": "bench.data.head_pose.fit_head_poses" if model is None else "bench.data.face_tracker.track_face",
+                         "settings": fit.settings, "focal_px": float(fit.focal),
                          "rmse_px_mean": float(rmse.mean()), "rmse_px_max": float(rmse.max()),
                          "raw_rmse_px_mean": float(np.nanmean(fit.raw_rmse)), "frames_fitted": int(fit.found.sum())}
+    if model is not None:
+        annotations["exp_coeffs"] = fit.exp_coeffs.astype(np.float32)
+        meta["head_pose"].update(model=model.summary(), id_coeffs=[float(v) for v in fit.id_coeffs],
+                                 exp_coeffs="annotation exp_coeffs [T,K_exp]: the model's expression coefficients per frame")
     if fit.settings.get("focal_at_bound"):
         notes.append(f"{source}: the focal search ended at its range's bound ({fit.focal:.0f} px): the landmarks say little "
                      "about perspective (a near-orthographic camera is assumed); pass --focal PX if the camera is known")
@@ -486,9 +560,11 @@ def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | Non
                          "(|p2-p6| + |p3-p5|) / (2 |p1-p4|), p1..p6 = iBUG 36..41 and 42..47")
 
     if o.audio_features:
-        feats, fmeta, fnotes = load_audio_features(o.audio_features, n)
+        t0 = time.perf_counter()
+        feats, fmeta, fnotes = load_audio_features(o.audio_features, n, audio=audio, fps=fps)
         annotations["audio_features"] = feats
         meta["audio_features"] = f"{fmeta['kind']} ({fmeta['file']})"
+        seconds["audio_features"] = time.perf_counter() - t0
         meta["audio_features_source"] = fmeta
         notes += fnotes
     else:

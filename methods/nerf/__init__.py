@@ -15,8 +15,9 @@ extensions. One job per module:
 
 The talking heads built on them (`methods/er_nerf.py`, `methods/rad_nerf.py`):
 
-- `audio`: per-frame log-mel windows (in place of DeepSpeech), AudioNet, AudioAttNet over 8
-  neighbouring frames, and the eye feature (eye_ratio, landmark eye aspect ratio, or blink).
+- `audio`: AudioNet over per-frame audio windows (`bench.audio_encoders`: log-mel by default,
+  HuBERT / wav2vec / DeepSpeech from installed weights), AudioAttNet over 8 neighbouring frames,
+  and the eye feature (eye_ratio, landmark eye aspect ratio, or blink).
 - `fields`: the head fields; shared density/colour MLPs, ER-NeRF's tri-plane + region
   attention and RAD-NeRF's 3D grid + audio-spatial ambient grid as the encoders.
 - `torso`: the pose-conditioned deformable 2D torso.

@@ -1,13 +1,15 @@
 """Audio and eye conditioning of the NeRF talking heads: per-frame features, encoder, attention.
 
-ER-NeRF and RAD-NeRF feed, per video frame, a window of 16 rows of an ASR model's outputs
-(DeepSpeech logits: 29 values at 50 rows per second, i.e. 0.32 s centred on the frame, stored
-as [T, 16, 29] and transposed to [T, 29, 16]). talkbench's default audio front end is log-mel
-(`bench.audio_features`), so a frame's input here is the same shape with mel bands in place of
-logits: 16 rows at 20 ms (pairs of 10 ms log-mel rows averaged), i.e. [T, n_mels, 16].
+ER-NeRF and RAD-NeRF feed, per video frame, a window of an ASR model's outputs: DeepSpeech
+logits (16 rows x 29 at 50 rows per second, i.e. 0.32 s centred on the frame, stored as
+[T, 16, 29] and transposed to [T, 29, 16]), wav2vec CTC logits ([T, 44, 16]) or HuBERT hidden
+states (two 50 Hz rows per frame, [T, 1024, 2]). The windows come from the extractor named by
+`NeRFConfig.audio_features` (`bench.audio_encoders`): talkbench's offline default `log-mel` has
+the same shape with mel bands in place of logits, 16 rows at 20 ms (pairs of 10 ms log-mel rows
+averaged), i.e. [T, n_mels, 16]; `audio_windows` is that extractor's function.
 
-`AudioNet` (the references' 4 strided 1-D convolutions over the 16 rows, then 2 linear layers)
-turns one window into a `dim_aud` code; `AudioAttNet` smooths the codes of the 8 neighbouring
+`AudioNet` (the references' 4 strided 1-D convolutions over the window's rows, then 2 linear
+layers) turns one window into a `dim_aud` code; `AudioAttNet` smooths the codes of the 8 neighbouring
 frames [t-4, t+4) (the references' `--att 2`, zero input features past either end of the clip) with
 attention weights predicted from the codes themselves.
 
@@ -23,38 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.audio_features import frame_windows, log_mel
-from bench.types import SAMPLE_RATE
-
-WINDOW_ROWS = 16
-"""Rows per frame window (the references' DeepSpeech window: 16 rows of 20 ms)."""
-
-ROW_MS = 20.0
-"""Duration of one window row in ms (DeepSpeech's 50 rows per second)."""
+# the log-mel windows live with the other extractors; re-exported under their historical name
+from bench.audio_encoders import ROW_MS, WINDOW_ROWS  # noqa: F401
+from bench.audio_encoders import log_mel_windows as audio_windows  # noqa: F401
 
 ATTENTION_FRAMES = 8
 """Frames smoothed by AudioAttNet: [t-4, t+4) (`get_audio_features` with att=2)."""
-
-
-def audio_windows(audio: np.ndarray, num_frames: int, fps: float, sample_rate: int = SAMPLE_RATE,
-                  n_mels: int = 80) -> np.ndarray:
-    """Per video frame, 16 rows x n_mels of log-mel centred on it: float32 [T, n_mels, 16].
-
-    Log-mel rows come every 10 ms; a window of 32 of them (0.32 s) is taken per frame and
-    adjacent pairs are averaged, giving the 16 rows at 20 ms of the references' DeepSpeech input.
-    """
-    if num_frames < 1:
-        raise ValueError(f"audio_windows: num_frames must be >= 1, got {num_frames}")
-    if sample_rate != SAMPLE_RATE:
-        raise ValueError(f"audio_windows: audio must be {SAMPLE_RATE} Hz, got {sample_rate}")
-    audio = np.asarray(audio, np.float32)
-    if audio.size < 400:  # shorter than one STFT window: pad with silence
-        audio = np.pad(audio, (0, 400 - audio.size))
-    mel = log_mel(audio, sample_rate=sample_rate, n_mels=n_mels)  # [rows, n_mels], 10 ms hop
-    rows10 = int(round(2 * WINDOW_ROWS * ROW_MS / 20.0))
-    windows = frame_windows(mel, num_frames, fps, hop_ms=10.0, window_s=rows10 * 0.010)  # [T, 32, n_mels]
-    windows = windows[:, : 2 * WINDOW_ROWS].reshape(num_frames, WINDOW_ROWS, 2, n_mels).mean(axis=2)
-    return np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
 
 
 def feature_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,17 +59,20 @@ def neighbour_indices(frames: torch.Tensor, num_frames: int, seq_len: int = ATTE
 
 
 class AudioNet(nn.Module):
-    """One frame's window [B, dim_in, 16] -> code [B, dim_aud]: ER-NeRF/RAD-NeRF's AudioNet layout.
+    """One frame's window [B, dim_in, win_size] -> code [B, dim_aud]: ER-NeRF/RAD-NeRF's AudioNet layout.
 
-    Four Conv1d(kernel 3, stride 2, padding 1) layers (dim_in -> 32 -> 32 -> 64 -> 64 channels,
-    16 -> 1 rows) with LeakyReLU(0.02), then Linear(64, 64), LeakyReLU, Linear(64, dim_aud).
+    Four Conv1d(kernel 3, stride 2, padding 1) layers (dim_in -> 32 -> 32 -> 64 -> 64 channels)
+    with LeakyReLU(0.02), then Linear(64, 64), LeakyReLU, Linear(64, dim_aud). The convolutions
+    bring any window of 1 to 16 rows down to one row: 16 -> 8 -> 4 -> 2 -> 1 for the ASR logits,
+    2 -> 1 for ER-NeRF's HuBERT windows (the references crop windows to their central 16 rows,
+    which leaves shorter ones whole).
     """
 
     def __init__(self, dim_in: int, dim_aud: int, win_size: int = WINDOW_ROWS) -> None:
         super().__init__()
-        if win_size != WINDOW_ROWS:
-            raise ValueError(f"AudioNet: the strided convolutions need {WINDOW_ROWS} rows, got {win_size}")
-        self.dim_in, self.dim_aud = dim_in, dim_aud
+        if not 1 <= win_size <= WINDOW_ROWS:
+            raise ValueError(f"AudioNet: the strided convolutions take 1 to {WINDOW_ROWS} rows, got {win_size}")
+        self.dim_in, self.dim_aud, self.win_size = dim_in, dim_aud, win_size
         chans = (dim_in, 32, 32, 64, 64)
         layers: list[nn.Module] = []
         for c_in, c_out in zip(chans[:-1], chans[1:]):
@@ -102,7 +81,7 @@ class AudioNet(nn.Module):
         self.encoder_fc1 = nn.Sequential(nn.Linear(64, 64), nn.LeakyReLU(0.02), nn.Linear(64, dim_aud))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, dim_in, 16] -> [B, dim_aud]."""
+        """[B, dim_in, win_size] -> [B, dim_aud]."""
         return self.encoder_fc1(self.encoder_conv(x).squeeze(-1))
 
 
@@ -134,15 +113,16 @@ class AudioAttNet(nn.Module):
 class AudioEncoder(nn.Module):
     """Per-frame audio code: AudioNet on each neighbour's window, then AudioAttNet over the neighbours."""
 
-    def __init__(self, dim_in: int, dim_aud: int, attention: bool = True, seq_len: int = ATTENTION_FRAMES) -> None:
+    def __init__(self, dim_in: int, dim_aud: int, attention: bool = True, seq_len: int = ATTENTION_FRAMES,
+                 win_size: int = WINDOW_ROWS) -> None:
         super().__init__()
-        self.audio_net = AudioNet(dim_in, dim_aud)
+        self.audio_net = AudioNet(dim_in, dim_aud, win_size)
         self.attention = attention
         self.seq_len = seq_len
         self.audio_att_net = AudioAttNet(dim_aud, seq_len) if attention else None
 
     def forward(self, windows: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
-        """Codes [B, dim_aud] of `frames` [B] given all frames' windows [T, dim_in, 16]."""
+        """Codes [B, dim_aud] of `frames` [B] given all frames' windows [T, dim_in, win_size]."""
         if self.audio_att_net is None:
             return self.audio_net(windows[frames])
         idx, valid = neighbour_indices(frames, windows.shape[0], self.seq_len)
