@@ -24,6 +24,8 @@ class Claim:
     rows: list[dict[str, Any]]
     source: str
     path: Path
+    measured_on: list[str] | None = None
+    """talkbench datasets whose tables are shown beside this claim (None: every dataset of the task)."""
 
 
 def claims_dir() -> Path:
@@ -38,7 +40,8 @@ def load_claims(task: str | None = None) -> list[Claim]:
         try:
             data = json.loads(path.read_text())
             claim = Claim(data["paper"], data["table"], data["task"], data["dataset"], data.get("condition", "all"),
-                          list(data["metrics"]), list(data["rows"]), data.get("source", ""), path)
+                          list(data["metrics"]), list(data["rows"]), data.get("source", ""), path,
+                          list(data["measured_on"]) if "measured_on" in data else None)
         except (json.JSONDecodeError, KeyError) as exc:
             raise BenchError(f"{path}: invalid claims file ({exc})") from exc
         if task is None or claim.task == task:

@@ -123,6 +123,12 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset)
     tables = tables_for(rows)
+    if args.ablation:
+        from bench.leaderboard import ablation_tables
+
+        tables = ablation_tables(tables, args.ablation)
+        for table in tables:
+            table.task = f"{table.task}, ablation of {args.ablation}"
     text = render(tables, args.format)
     if args.with_claims:
         claims = render_claims(tables, args.format)
@@ -174,7 +180,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     head_pose = args.head_pose or ("3dmm" if args.morphable_model else "template")
     options = PreprocessOptions(landmarks=args.landmarks, max_missing=args.max_missing, focal=args.focal,
                                 audio_features=args.audio_features, device=args.device, head_pose=head_pose,
-                                morphable_model=args.morphable_model)
+                                morphable_model=args.morphable_model, head_stabilizer=args.head_stabilizer)
     if args.official_dir:
         if args.audio or args.no_annotate:
             raise BenchError("--official-dir brings its own audio (aud.wav) and annotations: drop --audio / --no-annotate")
@@ -278,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="md", choices=["md", "csv", "tex", "html"])
     p.add_argument("--out")
     p.add_argument("--with-claims", action="store_true", help="show the papers' claimed values beside the measured ones")
+    p.add_argument("--ablation", metavar="METHOD", help="only METHOD and its --set variants, with each metric's difference "
+                   "from the full method (the papers' ablation tables)")
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("check", help="compare stored results with a baseline (non-zero exit on regression)")
@@ -309,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "DIR/3DMM_info.npy`, or --morphable-model)")
     q.add_argument("--morphable-model", metavar="FILE.npz", help="a morphable model in talkbench's format "
                    "(bench.data.morphable_model) for --head-pose 3dmm (implies it; default: the installed bfm2009_3dmm)")
+    q.add_argument("--head-stabilizer", action="store_true", help="also refine the poses with SyncTalk's Head-Sync "
+                   "Stabilizer (flow-tracked face points + bundle adjustment) into head_pose_stabilized, which "
+                   "synctalk / wildtalker train and render on")
     q.add_argument("--device", default="cpu", help="device of the landmark backend (fan can use cuda) and of the 3dmm tracker")
     q.add_argument("--no-annotate", action="store_true", help="store frames and audio only (no landmarks, pose, masks, background)")
     q.set_defaults(func=cmd_data)

@@ -50,10 +50,17 @@ class Table:
         return f"{self.task} — {self.dataset} ({self.profile} profile{cond})"
 
 
+DELTA = ":delta"
+"""Suffix of an ablation table's difference columns (`ablation_tables`)."""
+
+
 def _metric_info(name: str) -> tuple[str, int]:
     """Display name and decimals of a metric (from its plugin when it says so)."""
     from bench.plugins import METRICS
 
+    if name.endswith(DELTA):
+        base, decimals = _metric_info(name[: -len(DELTA)])
+        return f"Δ{base}", decimals
     try:
         cls = METRICS.get(name)
         return cls.display_name or name.upper(), cls.precision
@@ -117,6 +124,8 @@ def _variant_label(metric: str, details: dict | None) -> str:
 
 def _rank(table: Table) -> None:
     for metric in table.metrics:
+        if metric.endswith(DELTA):
+            continue  # an ablation's differences are read, not ranked
         if len(table.variants.get(metric, ())) > 1:
             continue  # values measured under different protocols are not ranked against each other
         sign = 1.0 if table.higher_is_better.get(metric, True) else -1.0
@@ -182,6 +191,8 @@ def _legend(table: Table) -> str:
     if table.ground_truth_rows:
         parts.append(f"{', '.join(sorted(table.ground_truth_rows))} uses the ground truth (upper bound, not ranked)")
     for metric in table.metrics:
+        if metric.endswith(DELTA):
+            continue
         variants = sorted(table.variants.get(metric, ()))
         name = _metric_info(metric)[0]
         if len(variants) > 1:
@@ -275,6 +286,35 @@ def tables_for(rows: list[ResultRow]) -> list[Table]:
     return build_tables(rows, {t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
 
 
+def ablation_tables(tables: list[Table], method: str) -> list[Table]:
+    """Per table holding `method`, its config variants ("method [key=value]") beside the full method, with Δ columns."""
+    out = []
+    prefix = f"{method} ["
+    for table in tables:
+        if method not in table.rows:
+            continue
+        labels = [method] + sorted(label for label in table.rows if label.startswith(prefix))
+        if len(labels) == 1:
+            continue
+        metrics = [m for m in table.metrics if any(table.rows[label].get(m) is not None for label in labels)]
+        columns = [c for m in metrics for c in (m, m + DELTA)]
+        ablation = Table(table.task, table.dataset, table.profile, table.condition, columns,
+                         {**{m: table.higher_is_better[m] for m in metrics},
+                          **{m + DELTA: table.higher_is_better[m] for m in metrics}},
+                         variants={m: table.variants.get(m, set()) for m in metrics})
+        full = table.rows[method]
+        for label in labels:
+            cells = dict(table.rows[label])
+            for m in metrics:
+                base, here = full.get(m), cells.get(m)
+                if label != method and base is not None and here is not None and base.value is not None and here.value is not None:
+                    cells[m + DELTA] = Cell(here.value - base.value, seeds=here.seeds)
+            ablation.rows[label] = {c: cells[c] for c in columns if c in cells}
+        _rank(ablation)
+        out.append(ablation)
+    return out
+
+
 def render_claims(tables: list[Table], fmt: str = "md") -> str:
     """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims."""
     from bench.claims import compare_claims, load_claims
@@ -283,6 +323,8 @@ def render_claims(tables: list[Table], fmt: str = "md") -> str:
     for claim in load_claims():
         for table in tables:
             if table.task != claim.task or table.condition != claim.condition:
+                continue
+            if claim.measured_on is not None and table.dataset not in claim.measured_on:
                 continue
             measured = {label: {m: cells[m].value if m in cells else None for m in claim.metrics}
                         for label, cells in table.rows.items()}

@@ -14,6 +14,8 @@ METHODS.register_lazy("static", "methods.static:Static")
 METHODS.register_lazy("retrieval", "methods.retrieval:Retrieval")
 METHODS.register_lazy("er-nerf", "methods.er_nerf:ERNeRF")
 METHODS.register_lazy("rad-nerf", "methods.rad_nerf:RADNeRF")
+METHODS.register_lazy("synctalk", "methods.synctalk:SyncTalk")
+METHODS.register_lazy("wildtalker", "methods.wildtalker:WildTalker")
 METHODS.register_lazy("passthrough", "methods.denoise.passthrough:Passthrough")
 METHODS.register_lazy("specsub", "methods.denoise.specsub:SpecSub")
 METHODS.register_lazy("mss", "methods.denoise.mss:MSS")
@@ -22,6 +24,7 @@ METHODS.register_lazy("noisereduce", "methods.denoise.spectral_gating:SpectralGa
 
 METRICS.register_lazy("psnr", "metrics.image.psnr:PSNR")
 METRICS.register_lazy("ssim", "metrics.image.ssim:SSIM")
+METRICS.register_lazy("psnr_torso", "metrics.image.region_psnr:TorsoPSNR")
 METRICS.register_lazy("lpips", "metrics.image.lpips:LPIPS")
 METRICS.register_lazy("lmd", "metrics.face.lmd:LMD")
 METRICS.register_lazy("aue", "metrics.face.aue:AUE")
@@ -45,4 +48,4 @@ def method_names(task: str | None = None) -> list[str]:
     names = METHODS.names()
     if task is None:
         return names
-    return [n for n in names if METHODS.get(n).task == task]
+    return [n for n in names if METHODS.get(n).serves(task)]

@@ -115,7 +115,7 @@ def run_job(spec: JobSpec, store: Store) -> JobOutcome:
 def _run_job(spec: JobSpec, store: Store, run_dir: Path) -> JobOutcome:
     method_cls: type[Method] = METHODS.get(spec.method)
     task = TASKS.get(spec.task)
-    if method_cls.task != spec.task:
+    if not method_cls.serves(spec.task):
         raise BenchError(f"method {spec.method!r} belongs to task {method_cls.task!r}, not {spec.task!r}")
     metric_names = spec.metrics or task.metrics
     metric_classes = {name: METRICS.get(name) for name in metric_names}
@@ -213,6 +213,8 @@ def _enhance_body() -> Any:
 
 
 def _reconstruct(job: JobContext) -> TaskOutput:
+    """Train on the clip's training split, render the test split from its audio (and, for `lipsync`, from
+    its clean and its noisy speech), score each rendering against the ground-truth test frames."""
     spec = job.spec
     clip = job.load(load_dataset)
     train_key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha or clip.meta.get("cache_key"),
@@ -223,21 +225,42 @@ def _reconstruct(job: JobContext) -> TaskOutput:
     test = clip.test()
     reference = Video(frames=test.annotations.get("clean_frames", test.frames), fps=test.fps, audio=test.audio,
                       source=f"{spec.dataset} test split")
-    drive = Drive(audio=test.audio, fps=test.fps, num_frames=test.num_frames,
-                  poses=test.annotations.get("head_pose"),
-                  reference=test if job.method_cls.requirements.uses_ground_truth else None)
-    render_key = stable_hash({"train": train_key, "condition": "original", "frames": test.num_frames, "code": job.code})
-    pred, job.timings["render"], render_cached = _render_stage(job.method, checkpoint, drive, spec, render_key)
-    if pred.frames.shape != reference.frames.shape:
-        raise BenchError(f"{spec.method} rendered {pred.frames.shape}, expected {reference.frames.shape}")
+    if spec.task == "lipsync":
+        from bench.data.driving_audio import condition_audio
 
-    results, job.timings["metrics"] = _score_stage(job.metric_classes, pred, reference, test, spec, job.run_dir, job.device)
+        card_data = get_card(spec.dataset).data
+        drives = {c: condition_audio(test, c, card_data) for c in TASKS.get("lipsync").conditions}
+    else:
+        drives = {"original": (test.audio, {"audio": "the test split's own audio"})}
+    results: dict[str, dict[str, MetricResult]] = {}
+    render_keys: dict[str, str] = {}
+    renders: dict[str, Video] = {}
+    cached: dict[str, bool] = {"train": train_cached}
+    job.timings["render"] = job.timings["metrics"] = 0.0
+    for condition, (audio, how) in drives.items():
+        drive = Drive(audio=np.asarray(audio, np.float32), fps=test.fps, num_frames=test.num_frames,
+                      poses=test.annotations.get(job.method.pose_annotation(test.annotations)), condition=condition,
+                      reference=test if job.method_cls.requirements.uses_ground_truth else None)
+        audio_key = "original" if spec.task != "lipsync" else stable_hash({"condition": condition, "audio": np.asarray(audio).tobytes()}, 16)
+        key = stable_hash({"train": train_key, "condition": audio_key, "frames": test.num_frames, "code": job.code})
+        pred, seconds, was_cached = _render_stage(job.method, checkpoint, drive, spec, key)
+        if pred.frames.shape != reference.frames.shape:
+            raise BenchError(f"{spec.method} rendered {pred.frames.shape}, expected {reference.frames.shape}")
+        pred.audio = drive.audio
+        scored, score_s = _score_stage(job.metric_classes, pred, reference, test, spec, job.run_dir, job.device,
+                                       condition, key)
+        for res in scored.values():
+            res.details.setdefault("driving_audio", how["audio"])
+        results[condition], render_keys[condition], renders[condition] = scored, key, pred
+        cached[f"render:{condition}"] = was_cached
+        job.timings["render"] += seconds
+        job.timings["metrics"] += score_s
 
     def write(prov: dict[str, Any]) -> None:
-        _write_run_dir(job.run_dir, spec, job.config, prov, pred, reference, results, test, checkpoint)
+        _write_run_dir(job.run_dir, spec, job.config, prov, renders, reference, results, test, checkpoint)
 
-    return TaskOutput({"original": results}, {"cached_stages": {"train": train_cached, "render": render_cached},
-                                              "train_key": train_key, "render_key": render_key}, write)
+    return TaskOutput(results, {"cached_stages": cached, "train_key": train_key, "render_keys": render_keys,
+                                "driving_audio": {c: how for c, (_, how) in drives.items()}}, write)
 
 
 def _stage_dir(stage: str, key: str) -> Path:
@@ -281,8 +304,8 @@ def _render_stage(method: Method, checkpoint: Checkpoint, drive: Drive, spec: Jo
 
 
 def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, test: Clip, spec: JobSpec,
-                 run_dir: Path, device: str) -> tuple[dict[str, MetricResult], float]:
-    previous = _load_metrics(run_dir) if spec.overwrite != "always" else {}
+                 run_dir: Path, device: str, condition: str, render_key: str) -> tuple[dict[str, MetricResult], float]:
+    previous = _load_metrics(run_dir, condition) if spec.overwrite != "always" else {}
     ctx = MetricContext(device=device, annotations=test.annotations,
                         options={"compositing": "full frame (the method's own render)",
                                  "reference": "occluder-free clean frames" if "clean_frames" in test.annotations else "frames",
@@ -293,8 +316,10 @@ def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, 
         metric = metric_classes[name]()
         variant = metric.variant(ctx.options)
         old = previous.get(name)
-        # A stored value is reused only when it measured the same variant (e.g. the same LMD backend).
-        if old is not None and old.available and all(old.details.get(k) == v for k, v in variant.items()):
+        # A stored value is reused only when it scored the same rendering (a retrained model renders anew)
+        # under the same variant (e.g. the same LMD backend).
+        if (old is not None and old.available and old.details.get("render_key") == render_key
+                and all(old.details.get(k) == v for k, v in variant.items())):
             results[name] = old
             continue
         try:
@@ -303,19 +328,24 @@ def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, 
             results[name] = MetricResult.unavailable(name, str(exc))
         for key, value in ctx.options.items():
             results[name].details.setdefault(key, value)
+        results[name].details["render_key"] = render_key
     return results, time.perf_counter() - t0
 
 
-def _load_metrics(run_dir: Path) -> dict[str, MetricResult]:
+def _load_metrics(run_dir: Path, condition: str = "original") -> dict[str, MetricResult]:
+    """A run directory's stored results of one driving condition (metrics.json + per_frame.csv)."""
     path = run_dir / "metrics.json"
     if not path.exists():
         return {}
     data = json.loads(path.read_text())
     per_frame = _read_per_frame(run_dir / "per_frame.csv")
+    stored = data.get("conditions", {}).get(condition) if "conditions" in data else (
+        data.get("metrics", {}) if condition == "original" else {})
+    prefix = f"{condition}:" if "conditions" in data else ""
     return {
-        name: MetricResult(name=name, value=_from_json(m["value"]), per_item=per_frame.get(name),
+        name: MetricResult(name=name, value=_from_json(m["value"]), per_item=per_frame.get(prefix + name),
                            unavailable_reason=m.get("unavailable_reason"), details=m.get("details", {}))
-        for name, m in data.get("metrics", {}).items()
+        for name, m in (stored or {}).items()
     }
 
 
@@ -355,31 +385,47 @@ def _training_curves(run_dir: Path, spec: JobSpec, checkpoint: Checkpoint | None
     return ["", "Training loss and PSNR of the training batches (`curves.csv`):", "", "![training curves](curves.png)"]
 
 
-def _write_run_dir(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: dict[str, Any], pred: Video,
-                   reference: Video, results: dict[str, MetricResult], test: Clip,
+def _write_run_dir(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: dict[str, Any], renders: dict[str, Video],
+                   reference: Video, results: dict[str, dict[str, MetricResult]], test: Clip,
                    checkpoint: Checkpoint | None = None) -> None:
+    """config.json, provenance.json, metrics.json, per_frame.csv, the renders (mp4), contact sheet and report.md."""
     import pandas as pd
 
     from bench.contact_sheet import contact_sheet
     from bench.io.video import write_video
 
+    def as_json(res: dict[str, MetricResult]) -> dict[str, Any]:
+        return {n: {"value": _to_json(r.value), "unavailable_reason": r.unavailable_reason, "details": r.details}
+                for n, r in res.items()}
+
+    several = list(results) != ["original"]
     (run_dir / "config.json").write_text(json.dumps({"job": {**spec.__dict__, "out": str(spec.out) if spec.out else None},
                                                       "method_config": config}, indent=2, default=str))
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
-    (run_dir / "metrics.json").write_text(json.dumps(
-        {"run_id": spec.run_id, "metrics": {n: {"value": _to_json(r.value), "unavailable_reason": r.unavailable_reason,
-                                                "details": r.details} for n, r in results.items()}},
-        indent=2, default=str))
+    stored: dict[str, Any] = {"run_id": spec.run_id, "metrics": as_json(next(iter(results.values())))}
+    if several:
+        stored["conditions"] = {c: as_json(r) for c, r in results.items()}
+    (run_dir / "metrics.json").write_text(json.dumps(stored, indent=2, default=str))
     per_frame = {"frame": np.arange(test.num_frames) + int(test.meta.get("frame_offset", 0))}
-    per_frame.update({n: r.per_item for n, r in results.items() if r.per_item is not None and len(r.per_item) == test.num_frames})
+    for condition, res in results.items():
+        prefix = f"{condition}:" if several else ""
+        per_frame.update({prefix + n: r.per_item for n, r in res.items()
+                          if r.per_item is not None and len(r.per_item) == test.num_frames})
     pd.DataFrame(per_frame).to_csv(run_dir / "per_frame.csv", index=False)
-    write_video(run_dir / "render.mp4", pred.frames, pred.fps, test.audio)
-    contact_sheet(pred.frames, reference.frames, run_dir / "frames.png")
-    lines = [f"# {spec.run_id}", "", "| metric | value |", "| --- | --- |"]
-    for name, res in results.items():
-        shown = "∞" if res.value is not None and math.isinf(res.value) else (f"{res.value:.4f}" if res.available else f"unavailable: {res.unavailable_reason}")
-        lines.append(f"| {name} | {shown} |")
-    lines += ["", "Rows: reference, prediction, |error|×4 of evenly spaced test frames.", "", "![frames](frames.png)", "",
-              f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
+    lines = [f"# {spec.run_id}", ""]
+    for condition, pred in renders.items():
+        suffix = f"-{condition}" if several else ""
+        write_video(run_dir / f"render{suffix}.mp4", pred.frames, pred.fps, pred.audio if pred.audio is not None else test.audio)
+        contact_sheet(pred.frames, reference.frames, run_dir / f"frames{suffix}.png")
+        if several:
+            lines += [f"## Driving audio: {condition}", ""]
+        lines += ["| metric | value |", "| --- | --- |"]
+        for name, res in results[condition].items():
+            shown = "∞" if res.value is not None and math.isinf(res.value) else (
+                f"{res.value:.4f}" if res.available else f"unavailable: {res.unavailable_reason}")
+            lines.append(f"| {name} | {shown} |")
+        lines += ["", "Rows: reference, prediction, |error|×4 of evenly spaced test frames.", "",
+                  f"![frames](frames{suffix}.png)", ""]
+    lines += [f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
     lines += _training_curves(run_dir, spec, checkpoint)
     (run_dir / "report.md").write_text("\n".join(lines) + "\n")

@@ -184,6 +184,10 @@ class MethodConfig:
 
 def _parse_like(raw: str, current: Any) -> Any:
     if isinstance(current, bool):
+        if raw.lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            from bench.errors import BenchError
+
+            raise BenchError(f"{raw!r} is not a switch value: use on/off (or true/false, 1/0)")
         return raw.lower() in {"1", "true", "yes", "on"}
     if isinstance(current, int):
         return int(raw)
@@ -206,6 +210,15 @@ class Method(ABC):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
+
+    def pose_annotation(self, annotations: dict[str, Any]) -> str:
+        """The annotation holding the head poses this method trains on; the runner drives it with the same one."""
+        return "head_pose"
+
+    @classmethod
+    def serves(cls, task: str) -> bool:
+        """Whether the method runs `task`: its own, plus `lipsync` for reconstruct methods (the same model re-driven)."""
+        return task == cls.task or (cls.task == "reconstruct" and task == "lipsync")
 
     @classmethod
     def config_for(cls, profile: str, overrides: dict[str, str] | None = None) -> MethodConfig:

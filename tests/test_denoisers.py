@@ -220,3 +220,29 @@ def test_centered_slice_is_reflect_then_zero_padding() -> None:
             np.testing.assert_array_equal(dsp.centered_slice(x, lo, hi, pad), ref[lo:hi])
         expected = np.fft.rfft(dsp.frame_signal(ref, n_fft, hop) * dsp.window("hann", n_fft), axis=1)
         np.testing.assert_allclose(dsp.stft(x, n_fft, hop), expected, atol=1e-9)
+
+
+def test_mss_noise_from_the_quietest_stretch_when_the_audio_starts_with_speech() -> None:
+    from methods.denoise.mss import MSS, MSSConfig
+    from methods.denoise.noise_estimate import quietest_segment_start
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    speech = np.where((t < 1.0) | (t > 2.0), 0.3 * np.sin(2 * np.pi * 220 * t), 0.0)  # a pause in the middle only
+    noise = 0.02 * rng.standard_normal(len(t))
+    noisy = (speech + noise).astype(np.float32)
+    start = quietest_segment_start(noisy, sr, 0.25)
+    assert 1.0 * sr <= start <= 1.75 * sr
+    assert quietest_segment_start(noisy[:100], sr, 0.25) == 0
+
+    def kept_speech(cfg: MSSConfig) -> float:
+        out = MSS(cfg).enhance(noisy, sr)
+        talk = slice(int(0.3 * sr), int(0.9 * sr))
+        return float(np.sqrt(np.mean(out[talk] ** 2)) / np.sqrt(np.mean(speech[talk] ** 2)))
+
+    # The leading frames hold the speech itself, so "leading" subtracts the speech's own spectrum.
+    assert kept_speech(MSSConfig(noise_from="quietest")) > 0.8
+    assert kept_speech(MSSConfig(noise_from="leading")) < 0.5
+    with pytest.raises(BenchError):
+        MSSConfig(noise_from="middle")

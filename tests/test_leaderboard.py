@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 from bench.leaderboard import build_tables, render
 from bench.store import ResultRow
 
@@ -64,3 +66,27 @@ def test_lmd_from_different_landmark_backends_is_not_ranked_together() -> None:
     assert "LMD mixes protocol variants (defaults; landmarks=fan): not ranked" in render([table], "md")
     (table,) = build_tables([mixed[1]])
     assert "LMD measured with landmarks=fan" in render([table], "md")
+
+
+def test_ablation_table_shows_variants_with_differences_from_the_full_method() -> None:
+    import dataclasses
+
+    from bench.leaderboard import ablation_tables
+
+    def variant(v: str, metric: str, value: float, hib: bool) -> ResultRow:
+        return dataclasses.replace(row("wt", metric, value, hib), variant=v, run_id=f"wt-{v}")
+
+    rows = [row("wt", "psnr", 30.0, True), row("wt", "lmd", 0.30, False),
+            variant("mss=off", "psnr", 29.5, True), variant("mss=off", "lmd", 0.40, False),
+            variant("temporal_mask=off", "psnr", 30.2, True), variant("temporal_mask=off", "lmd", 0.31, False),
+            row("other", "psnr", 35.0, True)]
+    (table,) = ablation_tables(build_tables(rows, {"reconstruct": ("psnr", "lmd")}), "wt")
+    assert list(table.rows) == ["wt", "wt [mss=off]", "wt [temporal_mask=off]"]  # other methods are left out
+    assert table.metrics == ["psnr", "psnr:delta", "lmd", "lmd:delta"]
+    assert table.rows["wt [mss=off]"]["lmd:delta"].value == pytest.approx(0.10)
+    assert table.rows["wt [temporal_mask=off]"]["psnr:delta"].value == pytest.approx(0.2)
+    assert "psnr:delta" not in table.rows["wt"]
+    assert table.rows["wt [temporal_mask=off]"]["psnr"].rank == 1 and table.rows["wt"]["lmd"].rank == 1
+    md = render([table], "md")
+    assert "ΔPSNR ↑" in md and "| wt [mss=off] | 29.50 | -0.50 |" in md
+    assert ablation_tables(build_tables(rows), "nobody") == []

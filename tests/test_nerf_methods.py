@@ -23,6 +23,7 @@ from bench.data.background import estimate_background
 from bench.errors import InputError
 from bench.types import Checkpoint, Drive
 from methods.nerf.audio import AudioEncoder, audio_windows, eye_aspect_ratio, eye_feature, neighbour_indices
+from methods.nerf.checkpoint import load_checkpoint
 from methods.nerf.trainer import CHECKPOINT_FILE, CURVES_FILE, NeRFConfig, load_model
 
 # A few steps of everything, at sizes a 64 px clip needs.
@@ -200,7 +201,7 @@ def _field_docstrings(cls: type) -> set[str]:
     return named
 
 
-@pytest.mark.parametrize("name", ["er-nerf", "rad-nerf"])
+@pytest.mark.parametrize("name", ["er-nerf", "rad-nerf", "synctalk", "wildtalker"])
 def test_registered_with_documented_config_and_profiles(name: str) -> None:
     from bench.plugins import METHODS
 
@@ -231,6 +232,36 @@ def test_paper_profiles_carry_the_public_configs() -> None:
     assert (rad.lr, rad.lr_net, rad.optimizer, rad.beta1, rad.adam_eps, rad.lr_decay) == (5e-3, 5e-4, "adam", 0.9, 1e-15, 0.1)
     assert (rad.grid_levels, rad.grid_level_dim, rad.grid_log2_hashmap_size, rad.grid_desired_resolution, rad.audio_dim) == (16, 2, 16, 2048, 64)
     assert issubclass(type(er), NeRFConfig) and issubclass(type(rad), NeRFConfig)
+
+
+def test_synctalk_and_wildtalker_train_render_with_their_modules_and_record_them(tiny_cards, tmp_path: Path) -> None:
+    from bench.data.cards import load_dataset
+
+    wild = load_dataset("synthetic-portrait-wild", "smoke")
+    for name in ("synctalk", "wildtalker"):
+        method = _method(name)
+        ck = _train(method, wild, tmp_path / name)
+        video = method.render(ck, _drive(wild))
+        assert video.frames.shape == wild.test().frames.shape and video.frames.dtype == np.uint8
+        saved = load_checkpoint(ck.path / CHECKPOINT_FILE).config
+        assert saved["audio"]["name"] == "log-mel" and "syncnet_v2" in saved["audio"]["fallback"]  # weights absent here
+        assert saved["eye"]["dims"] == 7 and len(saved["eye"]["render_value"]) == 7
+        assert saved["poses"]["annotation"] == "head_pose" and "no stabilized poses" in saved["poses"]["note"]
+        assert len(saved["neck_colour"]) == 3
+        assert saved["audio"]["mss"] is (name == "wildtalker")
+        assert ("temporal_mask" in saved) is (name == "wildtalker")
+    off = _method("wildtalker", mss="off", temporal_mask="off", head_stabilizer="off", expression="eye",
+                  masked_attention="off", neck_fill="off")
+    ck = _train(off, wild, tmp_path / "off")
+    saved = load_checkpoint(ck.path / CHECKPOINT_FILE).config
+    assert saved["eye"]["dims"] == 1 and not saved["audio"]["mss"]
+    assert not {"temporal_mask", "neck_colour"} & set(saved) and "note" not in saved["poses"]
+    assert off.render(ck, _drive(wild)).frames.shape == wild.test().frames.shape
+
+
+def test_rad_nerf_refuses_the_expression_vector(tiny_clip, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="eye value only"):
+        _train(_method("rad-nerf", expression="upper-face"), tiny_clip, tmp_path / "w")
 
 
 # ----------------------------------------------------------------------------- parts

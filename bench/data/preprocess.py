@@ -67,6 +67,7 @@ What a prepared clip holds (on disk and as the `Clip` that `bench.data.cards.loa
         ann__landmarks    [T,68,2] float32, (x, y) pixels, iBUG order, missing frames interpolated
         ann__head_pose    [T,4,4] float32, head→camera, metres (OpenCV camera axes)
         ann__exp_coeffs   [T,K_exp] float32, the 3DMM expression coefficients, only with --head-pose 3dmm
+        ann__head_pose_stabilized [T,4,4] float32, head_pose refined by the Head-Sync Stabilizer, only with --head-stabilizer
         ann__head_mask    [T,H,W] uint8 0/1
         ann__torso_mask   [T,H,W] uint8 0/1 (person minus head)
         ann__eye_ratio    [T] float32, eye aspect ratio
@@ -173,6 +174,11 @@ class PreprocessOptions:
     morphable_model: str | None = None
     """For `3dmm`: a model file in talkbench's format (`bench.data.morphable_model`), or None for the installed
     `bfm2009_3dmm` (`bench weights install bfm2009_3dmm --from DIR/3DMM_info.npy`)."""
+    head_stabilizer: bool = False
+    """Also refine the poses with SyncTalk's Head-Sync Stabilizer (`bench.data.head_stabilizer`: flow-tracked rigid face
+    points + two-stage bundle adjustment) into the annotation `head_pose_stabilized` (`head_pose` is kept)."""
+    stabilizer_iters: int = 8000
+    """Joint bundle-adjustment steps of the stabilizer (the reference's 8000)."""
     hair_width: float = 1.4
     """Half-width of the head's upper half-ellipse, in face-oval half-widths."""
     hair_height: float = 1.3
@@ -530,6 +536,19 @@ def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | Non
         notes.append(f"{source}: the focal search ended at its range's bound ({fit.focal:.0f} px): the landmarks say little "
                      "about perspective (a near-orthographic camera is assumed); pass --focal PX if the camera is known")
     seconds["head_pose"] = time.perf_counter() - t0
+
+    if o.head_stabilizer:
+        from bench.data.head_stabilizer import StabilizerSettings, stabilize_poses
+
+        t0 = time.perf_counter()
+        try:
+            stabilized, info = stabilize_poses(frames, points, fit.poses, meta["intrinsics"],
+                                               StabilizerSettings(joint_iters=o.stabilizer_iters))
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from exc
+        annotations["head_pose_stabilized"] = stabilized.astype(np.float32)
+        meta["head_pose_stabilized"] = {"by": "bench.data.head_stabilizer.stabilize_poses (SyncTalk Eq. 7-8)", **info}
+        seconds["head_stabilizer"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     person = person_masks(frames, source, threshold=o.segmentation_threshold)

@@ -16,7 +16,7 @@ from bench.errors import BenchError
 from bench.plugins import METHODS
 from bench.types import SAMPLE_RATE, MethodConfig
 from methods.denoise.base import Denoiser
-from methods.denoise.noise_estimate import leading_frame_count
+from methods.denoise.noise_estimate import leading_frame_count, quietest_segment_start
 from methods.denoise.specsub import check_framing, check_subtraction, subtract_one_scale
 
 
@@ -54,6 +54,9 @@ class MSSConfig(MethodConfig):
     the paper only says "initial STFT frames"); measured in seconds so every scale sees the same audio."""
     noise_frames: int = 0
     """If > 0, average exactly this many leading frames at every scale instead of `noise_seconds`."""
+    noise_from: str = "leading"
+    """Where the noise frames are taken: "leading" (the paper's assumption: the recording starts with noise only) or
+    "quietest" (ours: the lowest-energy `noise_seconds` stretch anywhere, for audio cut mid-speech)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.scales, str):
@@ -64,6 +67,8 @@ class MSSConfig(MethodConfig):
         for s in self.scales:
             parse_scale(s)
         check_subtraction(self.alpha, self.beta, 1.0, "mss")
+        if self.noise_from not in ("leading", "quietest"):
+            raise BenchError(f"mss: noise_from must be leading or quietest, not {self.noise_from!r}")
         leading_frame_count(1, 512, 128, SAMPLE_RATE, noise_frames=self.noise_frames, noise_seconds=self.noise_seconds)
 
     def parsed_scales(self) -> list[tuple[int, int, str]]:
@@ -83,8 +88,9 @@ class MSS(Denoiser):
         cfg: MSSConfig = self.config  # type: ignore[assignment]
         scales = cfg.parsed_scales()
         acc = np.zeros(len(audio))
+        offset = quietest_segment_start(audio, sample_rate, cfg.noise_seconds) if cfg.noise_from == "quietest" else 0
         for n_fft, hop, window in scales:  # each scale's ISTFT output is added into acc (Eq. 2's sum)
             subtract_one_scale(audio, sample_rate, n_fft, hop, window, cfg.alpha, cfg.beta, 1.0,
-                               cfg.noise_frames, cfg.noise_seconds, out=acc)
+                               cfg.noise_frames, cfg.noise_seconds, out=acc, noise_offset=offset)
         acc /= len(scales)
         return acc.astype(np.float32)

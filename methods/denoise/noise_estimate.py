@@ -54,3 +54,18 @@ def leading_noise_segment(audio: np.ndarray, sample_rate: int, noise_seconds: fl
     if n <= 0 or len(audio) <= n:
         return None
     return audio[:n]
+
+
+def quietest_segment_start(audio: np.ndarray, sample_rate: int, seconds: float, step_seconds: float = 0.01) -> int:
+    """Start sample of the `seconds`-long stretch of `audio` with the lowest energy (0 when the audio is not longer).
+
+    For recordings that do not begin with noise alone (a clip cut mid-sentence): the quietest stretch
+    is the best stand-in for "the initial frames primarily contain background noise".
+    """
+    n = int(round(seconds * sample_rate))
+    if n <= 0 or len(audio) <= n:
+        return 0
+    step = max(1, int(round(step_seconds * sample_rate)))
+    energy = np.concatenate([[0.0], np.cumsum(np.asarray(audio, np.float64) ** 2)])
+    starts = np.arange(0, len(audio) - n + 1, step)
+    return int(starts[np.argmin(energy[starts + n] - energy[starts])])

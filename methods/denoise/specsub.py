@@ -79,6 +79,7 @@ def _apply_gain(spec: np.ndarray, noise: np.ndarray, alpha: float, beta: float, 
 def subtract_one_scale(
     audio: np.ndarray, sample_rate: int, n_fft: int, hop: int, window: str, alpha: float, beta: float, power: float,
     noise_frames: int, noise_seconds: float, *, block_samples: int | None = None, out: np.ndarray | None = None,
+    noise_offset: int = 0,
 ) -> np.ndarray:
     """Spectral subtraction at one STFT framing (`bench.dsp.stft`/`istft`, center=True), float64 of len(audio).
 
@@ -87,6 +88,7 @@ def subtract_one_scale(
     cut into blocks of frames: block [f0, f1) is analysed together with the r-1 frames before it
     (r = ceil(n_fft/hop)), so every output sample it keeps, [f0*hop, f1*hop) of the padded signal,
     receives exactly the frames (and squared-window normalisation) of whole-signal processing.
+    The noise is estimated from the frames starting at sample `noise_offset` (0: the leading frames).
     """
     n = len(audio)
     block_samples = BLOCK_SAMPLES if block_samples is None else block_samples
@@ -94,9 +96,10 @@ def subtract_one_scale(
         out = np.zeros(n)
     if n <= max(block_samples, n_fft):
         spec = dsp.stft(audio, n_fft, hop, window)
-        count = leading_frame_count(len(spec), n_fft, hop, sample_rate, noise_frames=noise_frames, noise_seconds=noise_seconds)
+        first = min(noise_offset // hop, len(spec) - 1)
+        count = leading_frame_count(len(spec) - first, n_fft, hop, sample_rate, noise_frames=noise_frames, noise_seconds=noise_seconds)
         mag = np.abs(spec)
-        spec *= subtraction_gain(mag, noise_spectrum(mag, count, power), alpha, beta, power, inplace=True)
+        spec *= subtraction_gain(mag, noise_spectrum(mag[first:], count, power), alpha, beta, power, inplace=True)
         out += dsp.istft(spec, n_fft, hop, window, length=n)
         return out
     # dsp.stft(center=True)'s frame grid: n_fft//2 reflected samples each side (n > n_fft here),
@@ -105,7 +108,8 @@ def subtract_one_scale(
     n_frames = int(np.ceil((n + 2 * pad - n_fft) / hop)) + 1
     total = (n_frames - 1) * hop + n_fft
     count = leading_frame_count(n_frames, n_fft, hop, sample_rate, noise_frames=noise_frames, noise_seconds=noise_seconds)
-    lead = dsp.stft(dsp.centered_slice(audio, 0, (count - 1) * hop + n_fft, pad), n_fft, hop, window, center=False)
+    start = min(noise_offset // hop, max(0, n_frames - count)) * hop
+    lead = dsp.stft(dsp.centered_slice(audio, start, start + (count - 1) * hop + n_fft, pad), n_fft, hop, window, center=False)
     noise = noise_spectrum(np.abs(lead), count, power)
     context = -(-n_fft // hop) - 1
     per_block = max(context + 1, block_samples // hop)

@@ -171,15 +171,17 @@ class ERNeRFField(HeadField):
     """ER-NeRF's head: tri-plane hash + region-aware attention on the audio and eye features."""
 
     def __init__(self, plane: HashGridConfig, audio_dim: int, ind_dim: int, use_eye: bool = True, bound: float = 1.0,
-                 device: torch.device | str | None = None, **mlp: int) -> None:
+                 device: torch.device | str | None = None, eye_dim: int = 1, **mlp: int) -> None:
         encoder = TriPlaneHash(plane, device=device)
-        eye_dim = 1 if use_eye else 0
-        super().__init__(cond_dim=encoder.output_dim + audio_dim + eye_dim, ind_dim=ind_dim, bound=bound,
-                         color_eps=1e-3, density="exp", **mlp)
+        super().__init__(cond_dim=encoder.output_dim + audio_dim + (eye_dim if use_eye else 0), ind_dim=ind_dim,
+                         bound=bound, color_eps=1e-3, density="exp", **mlp)
         self.encoder = encoder
         self.use_eye = use_eye
+        self.eye_dim = eye_dim
         self.aud_ch_att_net = MLP(encoder.output_dim, audio_dim, 64, 2)
-        self.eye_att_net = MLP(encoder.output_dim, 1, 16, 2)
+        # ER-NeRF: one eye value gated by sigmoid(MLP 2 x 16); SyncTalk's expression vector: an unbounded
+        # per-channel attention (MLP 2 x 64, network.py eye_att_net with bs_area "upper").
+        self.eye_att_net = MLP(encoder.output_dim, 1, 16, 2) if eye_dim == 1 else MLP(encoder.output_dim, eye_dim, 64, 2)
 
     def encode(self, x, enc_a, eye):  # noqa: D102 (documented on the base class)
         enc_x = self.encoder(x, bound=self.bound)
@@ -187,9 +189,14 @@ class ERNeRFField(HeadField):
         parts = [enc_x, enc_a * att]
         eye_att = None
         if self.use_eye:
-            eye_att = torch.sigmoid(self.eye_att_net(enc_x))
-            parts.append(eye * eye_att)
-            eye_att = eye_att[..., 0]
+            if self.eye_dim == 1:
+                gate = torch.sigmoid(self.eye_att_net(enc_x))
+                parts.append(eye * gate)
+                eye_att = gate[..., 0]
+            else:
+                gate = self.eye_att_net(enc_x)
+                parts.append(eye * gate)
+                eye_att = gate.norm(dim=-1)
         return torch.cat(parts, dim=-1), att.norm(dim=-1), eye_att
 
 

@@ -1,4 +1,4 @@
-"""`NeRFMethod`: what ER-NeRF and RAD-NeRF share behind the Method interface (stages, caching, weights)."""
+"""`NeRFMethod`: what the NeRF methods (ER-NeRF, RAD-NeRF, SyncTalk, WildTalker) share behind the Method interface."""
 
 from __future__ import annotations
 
@@ -15,18 +15,34 @@ class NeRFMethod(Method):
     requirements: ClassVar[Requirements] = Requirements(gpu=False)
     """Runs on CPU (smoke profile); the paper profile is sized for a CUDA GPU and uses it when present.
     LPIPS lip fine-tuning uses the `alexnet` weights when installed and is skipped (and recorded) otherwise."""
-    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background")
+    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background", "bench.audio_encoders",
+                                               "methods.denoise")
     """Shared code the cached train/render stages depend on (hashed into their keys)."""
+    field_kind: ClassVar[str] = ""
+    """The head field the trainer builds ("er-nerf" tri-plane or "rad-nerf" 3D grid); "" = the method's name."""
 
     def environment_key(self) -> dict[str, Any]:
-        """The lip stage runs only with the AlexNet weights: installing them must retrain, not reuse."""
-        from bench import weights
+        """The lip stage runs only with the AlexNet weights, and the audio features come from the extractor's
+        weights: installing (or replacing) either must retrain, not reuse."""
+        from bench import audio_encoders, weights
 
-        return {"alexnet": weights.status("alexnet")[0]}
+        key: dict[str, Any] = {"alexnet": weights.status("alexnet")[0]}
+        extractor = str(getattr(self.config, "audio_features", "log-mel"))
+        if extractor != "log-mel":  # log-mel needs no weights; keeping its key as it was keeps its caches valid
+            key["audio_features"] = audio_encoders.weights_state(extractor)
+        if getattr(self.config, "expression", "eye") == "upper-face":  # blendshapes replace the landmark fallback
+            key["face_landmarker"] = weights.status("face_landmarker")[0]
+        return key
+
+    def pose_annotation(self, annotations: dict[str, Any]) -> str:
+        """`head_pose_stabilized` when the config asks for the stabilizer's poses and the clip has them."""
+        from methods.nerf.trainer import pose_annotation
+
+        return pose_annotation(self.config, annotations)[0]  # type: ignore[arg-type]
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""
-        return train_model(self.name, self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
+        return train_model(self.field_kind or self.name, self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
 
     def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
         """Render the drive's frames at the training resolution from its audio and head poses."""

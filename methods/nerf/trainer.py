@@ -9,8 +9,22 @@ What a clip gives the model (`prepare_clip`):
   so that its largest half-extent is 1 (`bound` = 1). Rays are built in NeRF units with
   `rays.camera_rays`. talkbench's intrinsics put pixel centres at integer coordinates
   (`bench.data.synthetic`), `camera_rays` at +0.5, so cx and cy are shifted by 0.5;
-* audio: log-mel windows per frame (`audio.audio_windows`), normalised with training statistics;
-* eyes: `audio.eye_feature`, scaled to [0, 1] with the training range;
+* audio: a window of audio features per frame from the extractor named by `audio_features`
+  (`bench.audio_encoders`): talkbench's offline default `log-mel` ([T, n_mels, 16], standardised
+  per band with the training statistics), or the references' own features computed from installed
+  weights, fed raw as they do: `hubert` (ER-NeRF/SyncTalk aud_hu.npy, [T, 1024, 2]), `wav2vec`
+  (RAD-NeRF aud_eo.npy, [T, 44, 16]) or `deepspeech` (AD-NeRF aud_ds.npy, [T, 29, 16]). The
+  AudioNet's input follows the extractor's D and W; render computes the driving audio's windows
+  with the extractor (and weights digest) recorded in the checkpoint;
+* eyes: `audio.eye_feature`, scaled to [0, 1] with the training range, or with `expression=upper-face`
+  SyncTalk's seven brow/eye features (`methods.nerf.expression`), each scaled the same way; at
+  render every channel is held at its training median;
+* SyncTalk / WildTalker switches (all off for ER-NeRF and RAD-NeRF): `audio_fallback` (a lip
+  encoder whose weights are missing falls back, recorded), `mss` (MSS-denoised training and
+  driving audio), `masked_attention` (audio attention penalised outside the lower face,
+  expression attention inside it), `head_stabilizer` (train and render on the clip's
+  `head_pose_stabilized`), `temporal_mask` (torso loss weighted by 1 − the flow-guided mask of
+  `methods.nerf.temporal_mask`), `neck_fill` (`methods.nerf.portrait`);
 * background: `bench.data.background.estimate_background` of the frames with the person
   (head and torso masks, dilated by 2 px) removed. The head stage composites the head over the
   ground-truth frame with its head pixels replaced by that background (the references'
@@ -49,12 +63,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from bench import audio_encoders
 from bench.data.background import estimate_background
 from bench.devices import resolve_device
-from bench.errors import InputError
+from bench.errors import BenchError, InputError
 from bench.types import Checkpoint, Clip, Drive, MethodConfig, Video
 from methods.nerf import losses
-from methods.nerf.audio import AudioEncoder, audio_windows, eye_feature, feature_stats, normalise_windows
+from methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature, feature_stats, normalise_windows
 from methods.nerf.checkpoint import load_checkpoint, save_checkpoint
 from methods.nerf.fields import ERNeRFField, HeadField, IndividualCodes, RADNeRFField
 from methods.nerf.hash_grid import HashGridConfig
@@ -129,8 +144,12 @@ class NeRFConfig(MethodConfig):
     """The audio attention network's learning rate is lr_net times this."""
     att_weight_decay: float = 0.0
     """Weight decay of the audio attention network."""
+    audio_features: str = "log-mel"
+    """Audio feature extractor (`bench.audio_encoders`): "log-mel" (offline default), "hubert", "wav2vec" or
+    "deepspeech" (the references' features; need their weights installed, deepspeech also TensorFlow)."""
     n_mels: int = 80
-    """Mel bands of the audio features (the AudioNet's input channels)."""
+    """Mel bands of the log-mel features (the AudioNet's input channels with audio_features=log-mel;
+    the other extractors fix their own)."""
     audio_dim: int = 32
     """Size of the per-frame audio code."""
     attention: bool = True
@@ -141,6 +160,28 @@ class NeRFConfig(MethodConfig):
     """Condition the head on the eye feature (-O sets --exp_eye)."""
     eye_noise: float = 0.1
     """Width of the uniform noise added to the training eye values (the references: (rand - 0.5) / 10)."""
+    audio_fallback: str = ""
+    """Extractor used when `audio_features`' weights are not installed, recorded as a fallback ("": none, training fails)."""
+    mss: bool = False
+    """Denoise the training and driving audio with MSS (`methods.denoise.mss`, its defaults) before the features (WildTalker)."""
+    mss_noise_from: str = "quietest"
+    """MSS noise frames: "quietest" 0.25 s stretch (ours) or "leading" (the paper's: the audio starts with noise only).
+    A test split cut mid-sentence breaks "leading": on synthetic-portrait-wild a linear mouth decoder on the test
+    windows reached r = 0.75 with it, 0.86 with "quietest", 0.82 on the noisy audio."""
+    expression: str = "eye"
+    """Expression input: "eye" (ER-NeRF's eye aspect ratio) or "upper-face" (SyncTalk's 7 brow/eye features, `methods.nerf.expression`)."""
+    masked_attention: bool = False
+    """SyncTalk's facial-aware masked attention: audio attention penalised outside the lower face (nose tip down),
+    expression attention inside it; off: the audio attention outside the face rectangle only (ER-NeRF)."""
+    head_stabilizer: bool = False
+    """Train and render on the clip's stabilized poses (annotation `head_pose_stabilized`, made by SyncTalk's Head-Sync
+    Stabilizer in `bench data prepare --head-stabilizer`) when it has them; the poses used are recorded."""
+    temporal_mask: bool = False
+    """Weight the torso loss by 1 − M, WildTalker's flow-guided temporal mask (`methods.nerf.temporal_mask`)."""
+    flow_threshold: float = 0.004
+    """θ of the temporal mask: flow magnitude per frame as a fraction of the width."""
+    neck_fill: bool = False
+    """At render, fill the chin–torso gap with the training frames' mean neck colour (SyncTalk's Portrait-Sync Generator)."""
     ind_dim: int = 4
     """Per-frame latent code size of the head (0: none)."""
     ind_dim_torso: int = 8
@@ -295,19 +336,24 @@ class TalkingNeRF(nn.Module):
     """Audio encoder + head field + per-frame codes + torso + occupancy grid + background, and the data render needs."""
 
     def __init__(self, kind: str, cfg: NeRFConfig, *, num_train: int, height: int, width: int,
-                 device: torch.device | str = "cpu", seed: int = 0) -> None:
+                 device: torch.device | str = "cpu", seed: int = 0, audio_in: tuple[int, int] | None = None) -> None:
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"TalkingNeRF: kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
         gen = torch.Generator().manual_seed(seed)
-        self.audio = AudioEncoder(cfg.n_mels, cfg.audio_dim, attention=cfg.attention)
+        # (D, W) of the extractor's windows; log-mel's when not given (checkpoints from before extractors)
+        audio_dims, audio_window = audio_in if audio_in is not None else (cfg.n_mels, WINDOW_ROWS)
+        self.audio = AudioEncoder(audio_dims, cfg.audio_dim, attention=cfg.attention, win_size=audio_window)
         grid = _grid(cfg.grid_levels, cfg.grid_level_dim, cfg.grid_base_resolution, cfg.grid_log2_hashmap_size,
                      cfg.grid_desired_resolution, dim=2 if kind == "er-nerf" else 3, grid_type="hash" if kind == "er-nerf" else "tiled")
         self.head: HeadField
         if kind == "er-nerf":
-            self.head = ERNeRFField(grid, cfg.audio_dim, cfg.ind_dim, use_eye=cfg.exp_eye, device=device)
+            self.head = ERNeRFField(grid, cfg.audio_dim, cfg.ind_dim, use_eye=cfg.exp_eye, device=device,
+                                    eye_dim=expression_dim(cfg))
         else:
+            if cfg.expression != "eye":
+                raise ValueError(f"rad-nerf conditions on the eye value only, not expression={cfg.expression!r}")
             amb = _grid(getattr(cfg, "ambient_grid_levels", 16), getattr(cfg, "ambient_grid_level_dim", 2),
                         getattr(cfg, "ambient_grid_base_resolution", 16), getattr(cfg, "ambient_grid_log2_hashmap_size", 16),
                         getattr(cfg, "ambient_grid_desired_resolution", 2048), dim=2, grid_type="tiled")
@@ -326,8 +372,8 @@ class TalkingNeRF(nn.Module):
         self.register_buffer("occupancy", torch.zeros(res, res, res))
         self.register_buffer("background", torch.zeros(height, width, 3))
         self.register_buffer("train_poses", torch.zeros(num_train, 4, 4))
-        self.register_buffer("audio_mean", torch.zeros(cfg.n_mels))
-        self.register_buffer("audio_std", torch.ones(cfg.n_mels))
+        self.register_buffer("audio_mean", torch.zeros(audio_dims))
+        self.register_buffer("audio_std", torch.ones(audio_dims))
 
 
 # ----------------------------------------------------------------------------- data
@@ -348,9 +394,9 @@ class PreparedClip:
     poses: torch.Tensor
     """float [T, 4, 4] head->camera (metres)."""
     windows: torch.Tensor
-    """float [T, n_mels, 16] normalised audio windows."""
+    """float [T, D, W] audio windows (standardised when the extractor asks for it)."""
     eye: torch.Tensor | None
-    """float [T, 1] eye values scaled to [0, 1], or None."""
+    """float [T, E] expression values scaled to [0, 1] per channel (E = 1: the eye), or None."""
     head_rect: torch.Tensor
     """int64 [T, 4] projected head box (row0, row1, col0, col1)."""
     face_rect: torch.Tensor
@@ -362,6 +408,65 @@ class PreparedClip:
     geometry: HeadGeometry
     intrinsics: tuple[float, float, float, float]
     meta: dict[str, Any]
+    lowface_rect: torch.Tensor | None = None
+    """int64 [T, 4] the lower face (nose tip down): SyncTalk's masked attention regions."""
+    torso_weight: torch.Tensor | None = None
+    """uint8 [T, H, W] torso-loss weights × 255 (1 − the temporal mask), or None."""
+
+
+EXPRESSIONS = {"eye": 1, "upper-face": 7}
+"""Expression inputs and their sizes (`NeRFConfig.expression`)."""
+
+
+def expression_dim(cfg: NeRFConfig) -> int:
+    """Size of the expression vector the head is conditioned on."""
+    if cfg.expression not in EXPRESSIONS:
+        raise ValueError(f"expression must be one of {', '.join(EXPRESSIONS)}, not {cfg.expression!r}")
+    return EXPRESSIONS[cfg.expression]
+
+
+def resolve_audio_features(cfg: NeRFConfig) -> tuple[str, str]:
+    """(extractor to use, note): `audio_features`, or `audio_fallback` when the former's weights are not installed."""
+    name = cfg.audio_features
+    if not cfg.audio_fallback:
+        return name, ""
+    try:
+        audio_encoders.require(name)
+    except BenchError as exc:
+        return cfg.audio_fallback, f"fallback {cfg.audio_fallback}: {exc}"
+    return name, ""
+
+
+STABILIZED_POSES = "head_pose_stabilized"
+"""Annotation of the Head-Sync Stabilizer's poses (`bench data prepare --head-stabilizer`)."""
+
+
+def pose_annotation(cfg: NeRFConfig, annotations: dict[str, Any]) -> tuple[str, str]:
+    """(annotation the head poses are read from, note): the stabilized poses when asked for and present."""
+    if not cfg.head_stabilizer:
+        return "head_pose", ""
+    if STABILIZED_POSES in annotations:
+        return STABILIZED_POSES, ""
+    return "head_pose", ("head_stabilizer: the clip has no stabilized poses (synthetic cards carry exact ground-truth "
+                         "poses; `bench data prepare --head-stabilizer` adds them to prepared videos): head_pose used")
+
+
+def conditioned_audio(audio: np.ndarray, cfg: NeRFConfig, sample_rate: int) -> np.ndarray:
+    """The audio the features are computed from: MSS-denoised when `cfg.mss` (WildTalker), else as given."""
+    if not cfg.mss:
+        return np.asarray(audio, np.float32)
+    from methods.denoise.mss import MSS, MSSConfig
+
+    mss = MSS(MSSConfig(noise_from=cfg.mss_noise_from))
+    return np.asarray(mss.enhance(np.asarray(audio, np.float32), sample_rate), np.float32)
+
+
+def lower_face_rects(lms: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Per frame [T, 4] (row0, row1, col0, col1): from the nose tip (iBUG 30) down, across the face (SyncTalk's lowface)."""
+    rect = rect_of_points(lms, height, width)
+    rect[:, 0] = np.clip(np.floor(lms[:, 30, 1]).astype(np.int64), 0, height - 1)
+    rect[:, 1] = np.maximum(rect[:, 1], rect[:, 0] + 1)
+    return rect
 
 
 def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedClip:
@@ -373,12 +478,15 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
     if "intrinsics" not in clip.meta:
         raise InputError(f"clip {clip.name}: the NeRF methods need clip.meta['intrinsics'] (fx, fy, cx, cy)")
     t, h, w, _ = clip.frames.shape
-    poses = np.asarray(ann["head_pose"], np.float64)
     head_mask = np.asarray(ann["head_mask"]).astype(bool)
     from bench.data.preprocess import background_image, clip_intrinsics
 
     intrinsics = clip_intrinsics(clip)  # scaled when load_dataset resized a prepared clip
     fx, fy, cx, cy = (float(intrinsics[k]) for k in ("fx", "fy", "cx", "cy"))
+    extra: dict[str, Any] = {}
+    pose_key, pose_note = pose_annotation(cfg, ann)
+    poses = np.asarray(ann[pose_key], np.float64)
+    extra["poses"] = {"annotation": pose_key, **({"note": pose_note} if pose_note else {})}
     geometry = measure_head(head_mask, poses, fx, fy, cx, cy, cfg.head_margin)
     if "background" in clip.meta:  # prepared/imported clips carry the preprocessing's background
         background = background_image(clip)
@@ -388,16 +496,30 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         person = np.stack([cv2.dilate(m.astype(np.uint8), kernel) for m in person]).astype(bool)
         background = estimate_background(clip.frames, person)
 
-    windows = audio_windows(clip.audio, t, clip.fps, clip.sample_rate, n_mels=cfg.n_mels)
-    mean, std = feature_stats(windows)
-    windows = normalise_windows(windows, mean, std)
-    eye, eye_source = eye_feature(ann, t)
-    eye_meta: dict[str, Any] = {"source": eye_source}
+    extractor, fallback = resolve_audio_features(cfg)
+    windows, audio_info = audio_encoders.extract(extractor, conditioned_audio(clip.audio, cfg, clip.sample_rate), t,
+                                                 clip.fps, clip.sample_rate, n_mels=cfg.n_mels, device=str(device))
+    audio_info = {**audio_info, "mss": bool(cfg.mss), **({"fallback": fallback} if fallback else {})}
+    if audio_encoders.get_extractor(extractor).normalised:
+        mean, std = feature_stats(windows)
+        windows = normalise_windows(windows, mean, std)
+    else:  # the references feed ASR outputs as they are; identity statistics keep render's path the same
+        mean, std = np.zeros(windows.shape[1], np.float32), np.ones(windows.shape[1], np.float32)
+    if cfg.expression == "upper-face":
+        from methods.nerf.expression import upper_face_features
+
+        eye, eye_source = upper_face_features(clip.frames, ann)
+    else:
+        eye, eye_source = eye_feature(ann, t)
+        eye = eye.reshape(t, 1) if eye is not None else None
+    eye_meta: dict[str, Any] = {"source": eye_source, "dims": expression_dim(cfg)}
     if eye is not None and cfg.exp_eye:
-        lo, hi = float(np.min(eye)), float(np.max(eye))
-        scaled = (eye - lo) / max(hi - lo, 1e-6)
-        eye_meta.update(lo=lo, hi=hi, render_value=float(np.median(scaled)))
-        eye_t = torch.from_numpy(scaled.astype(np.float32)).reshape(t, 1).to(device)
+        lo, hi = eye.min(axis=0), eye.max(axis=0)
+        scaled = (eye - lo) / np.maximum(hi - lo, 1e-6)
+        median = np.median(scaled, axis=0)
+        # one value per channel at render (the test split's expression track is not part of the drive)
+        eye_meta.update(lo=lo.tolist(), hi=hi.tolist(), render_value=median.tolist())
+        eye_t = torch.from_numpy(scaled.astype(np.float32)).reshape(t, -1).to(device)
     else:
         eye_t = None
         eye_meta.update(lo=0.0, hi=1.0, render_value=0.0)
@@ -406,8 +528,21 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         lms = np.asarray(ann["landmarks"], np.float64)
         face_rect = rect_of_points(lms, h, w)
         lips_rect = rect_of_points(lms[:, 48:60], h, w, square=True)
+        lowface_rect = lower_face_rects(lms, h, w)
     else:
-        face_rect, lips_rect = head_rect.copy(), None
+        face_rect, lips_rect, lowface_rect = head_rect.copy(), None, head_rect.copy()
+    if cfg.masked_attention and "landmarks" not in ann:
+        raise InputError(f"clip {clip.name}: masked attention needs landmarks for the lower face: set masked_attention=off")
+    torso_weight = None
+    if cfg.temporal_mask:
+        from methods.nerf.temporal_mask import TemporalMaskSettings, loss_weights
+
+        weights, extra["temporal_mask"] = loss_weights(clip.frames, head_mask, TemporalMaskSettings(threshold=cfg.flow_threshold))
+        torso_weight = torch.from_numpy(np.round(weights * 255).astype(np.uint8)).to(device)  # 1 byte per pixel
+    if cfg.neck_fill and "landmarks" in ann and "torso_mask" in ann:
+        from methods.nerf.portrait import neck_colour
+
+        extra["neck_colour"] = (neck_colour(clip.frames, np.asarray(ann["landmarks"]), ann["torso_mask"]) / 255.0).tolist()
     return PreparedClip(
         frames=torch.from_numpy(np.ascontiguousarray(clip.frames)).to(device),
         head_mask=torch.from_numpy(head_mask).to(device),
@@ -422,7 +557,9 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         lips_rect_t=torch.from_numpy(lips_rect).to(device) if lips_rect is not None else None,
         geometry=geometry,
         intrinsics=pixel_intrinsics(intrinsics),
-        meta={"audio_mean": mean, "audio_std": std, "eye": eye_meta},
+        meta={"audio_mean": mean, "audio_std": std, "eye": eye_meta, "audio": audio_info, **extra},
+        lowface_rect=torch.from_numpy(lowface_rect).to(device),
+        torso_weight=torso_weight,
     )
 
 
@@ -458,6 +595,8 @@ class HeadRender:
     ambient: torch.Tensor
     """[N] weighted ambient magnitude."""
     samples: int
+    eye_ambient: torch.Tensor | None = None
+    """[N] weighted magnitude of the eye/expression attention (ER-NeRF's field; None otherwise)."""
     """Field evaluations made."""
 
 
@@ -486,6 +625,8 @@ def render_head(model: TalkingNeRF, rays: RayBatch, aabb: torch.Tensor, cfg: NeR
     o, d = rays.origins[ids], rays.directions[ids]
     z = stratified_samples(near[ids], far[ids], cfg.num_steps, perturb=perturb, generator=generator)
 
+    eye_maps: list[torch.Tensor] = []  # the last evaluation's per-sample eye attention, when the field has one
+
     def evaluate(zs: torch.Tensor, need_grad: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
         pts = points_along_rays(o, d, zs)  # [R, S, 3]
         r, s = zs.shape
@@ -507,6 +648,8 @@ def render_head(model: TalkingNeRF, rays: RayBatch, aabb: torch.Tensor, cfg: NeR
                 sigma = sigma.reshape(-1).index_put((flat,), out.sigma).reshape(r, s)
                 colour = colour.reshape(-1, 3).index_put((flat,), out.rgb).reshape(r, s, 3)
                 ambient = ambient.reshape(-1).index_put((flat,), out.ambient).reshape(r, s)
+                if out.eye_attention is not None:
+                    eye_maps[:] = [torch.zeros(r * s, device=dev).index_put((flat,), out.eye_attention).reshape(r, s)]
         return sigma, colour, ambient, int(flat.numel())
 
     count = 0
@@ -523,7 +666,10 @@ def render_head(model: TalkingNeRF, rays: RayBatch, aabb: torch.Tensor, cfg: NeR
     rgb = rgb.index_put((ids,), res.rgb)
     acc = acc.index_put((ids,), res.accumulation)
     amb = amb.index_put((ids,), (res.weights * ambient).sum(-1))
-    return HeadRender(rgb, acc, amb, count)
+    eye_amb = None
+    if eye_maps and eye_maps[0].shape == res.weights.shape:
+        eye_amb = torch.zeros(n, device=dev).index_put((ids,), (res.weights * eye_maps[0]).sum(-1))
+    return HeadRender(rgb, acc, amb, count, eye_amb)
 
 
 # ----------------------------------------------------------------------------- training
@@ -564,6 +710,13 @@ def _frame_rays(data: PreparedClip, c2w: torch.Tensor, pix: torch.Tensor, h: int
         origins.append(r.origins)
         dirs.append(r.directions)
     return torch.cat(origins), torch.cat(dirs)
+
+
+def _in_rects(rect: torch.Tensor, pix: torch.Tensor, width: int) -> torch.Tensor:
+    """Flat bool [F * P]: whether each of the pixels [F, P] lies in its frame's rectangle [F, 4] (row0, row1, col0, col1)."""
+    rows = torch.div(pix, width, rounding_mode="floor")
+    cols = pix % width
+    return ((rows >= rect[:, 0:1]) & (rows < rect[:, 1:2]) & (cols >= rect[:, 2:3]) & (cols < rect[:, 3:4])).reshape(-1)
 
 
 def _gather(image: torch.Tensor, frames: torch.Tensor, pix: torch.Tensor) -> torch.Tensor:
@@ -660,7 +813,9 @@ class _Trainer:
         self.kind, self.cfg, self.workdir, self.seed = kind, cfg, workdir, seed
         t, h, w, _ = clip.frames.shape
         self.t, self.h, self.w = t, h, w
-        self.model = TalkingNeRF(kind, cfg, num_train=t, height=h, width=w, device=self.device, seed=seed).to(self.device)
+        audio_in = (int(self.data.windows.shape[1]), int(self.data.windows.shape[2]))
+        self.model = TalkingNeRF(kind, cfg, num_train=t, height=h, width=w, device=self.device, seed=seed,
+                                 audio_in=audio_in).to(self.device)
         with torch.no_grad():
             self.model.background.copy_(self.data.background)
             self.model.train_poses.copy_(self.data.poses)
@@ -738,11 +893,17 @@ class _Trainer:
         loss = losses.photometric(out.rgb, target, cfg.loss).mean()
         loss = loss + cfg.lambda_entropy * losses.opacity_entropy(out.accumulation)
         if cfg.lambda_amb:
-            rect = self.data.face_rect[frames]
-            rows = torch.div(pix, self.w, rounding_mode="floor")
-            cols = pix % self.w
-            face = ((rows >= rect[:, 0:1]) & (rows < rect[:, 1:2]) & (cols >= rect[:, 2:3]) & (cols < rect[:, 3:4])).reshape(-1)
-            loss = loss + min(step / max(iters, 1), 1.0) * cfg.lambda_amb * losses.ambient_loss(out.ambient, face)
+            ramp = min(step / max(iters, 1), 1.0) * cfg.lambda_amb
+            if cfg.masked_attention and self.data.lowface_rect is not None:
+                # SyncTalk Eq. 4 as its code trains it: lip (audio) attention only in the lower face,
+                # expression attention only outside it.
+                lower = _in_rects(self.data.lowface_rect[frames], pix, self.w)
+                loss = loss + ramp * losses.ambient_loss(out.ambient, lower)
+                if out.eye_ambient is not None:
+                    loss = loss + ramp * (out.eye_ambient * lower.to(out.eye_ambient.dtype)).mean()
+            else:
+                face = _in_rects(self.data.face_rect[frames], pix, self.w)
+                loss = loss + ramp * losses.ambient_loss(out.ambient, face)
         return loss, losses.psnr(out.rgb, target)
 
     def lips_step(self, lpips_model: Any) -> tuple[torch.Tensor, float]:
@@ -844,7 +1005,10 @@ class _Trainer:
                                perturb=False, generator=None, skip_empty=cfg.occupancy_resolution > 0)
             self.samples += head.samples
         pred = head.rgb + (1 - head.accumulation)[:, None] * behind
-        loss = losses.photometric(pred, target, cfg.loss).mean()
+        per_ray = losses.photometric(pred, target, cfg.loss)
+        if self.data.torso_weight is not None:  # WildTalker Eq. 6: transient pixels de-emphasised
+            per_ray = per_ray * self.data.torso_weight.reshape(self.t, -1)[frames[:, None], pix].reshape(-1).float() / 255.0
+        loss = per_ray.mean()
         loss = loss + self.model.torso.anchor_loss() + cfg.lambda_entropy * torso_entropy(alpha)
         return loss, losses.psnr(pred, target)
 
@@ -888,12 +1052,15 @@ def checkpoint_config(kind: str, cfg: NeRFConfig, data: PreparedClip, height: in
         "num_train": num_train,
         "fps": fps,
         "eye": data.meta["eye"],
+        "audio": data.meta["audio"],
         "torso_trained": torso_trained,
+        **{k: data.meta[k] for k in ("poses", "temporal_mask", "neck_colour") if k in data.meta},
     }
 
 
 def train_model(kind: str, cfg: NeRFConfig, clip: Clip, workdir: Path, seed: int) -> Checkpoint:
     """Train head (+ lips) and torso on the training clip; write model.pt and curves.csv into `workdir`."""
+    audio_encoders.require(resolve_audio_features(cfg)[0])  # missing weights or packages: fail before any work
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
@@ -916,8 +1083,9 @@ def train_model(kind: str, cfg: NeRFConfig, clip: Clip, workdir: Path, seed: int
         "stages": {s: tr.curves.summary(s) for s in ("head", "lips", "torso") if tr.curves.summary(s)},
         "lips": "ran" if tr.lips_reason == "" else f"skipped: {tr.lips_reason}",
         "head_box_m": tr.data.geometry.to_dict(),
-        "audio_features": f"log-mel {cfg.n_mels} bands, 16 rows x 20 ms per frame (talkbench's default instead of DeepSpeech)",
+        "audio_features": tr.data.meta["audio"],
         "eye": tr.data.meta["eye"]["source"] if cfg.exp_eye else "off",
+        **{k: tr.data.meta[k] for k in ("poses", "temporal_mask") if k in tr.data.meta},
     }
     return Checkpoint(path=workdir, meta=meta)
 
@@ -934,14 +1102,31 @@ def load_model(path: Path, config_cls: type[NeRFConfig], device: str = "auto") -
         cfg = config_cls(**{k: v for k, v in saved["method_config"].items() if k in known})
         kind = str(saved["kind"])
         dev = torch.device(resolve_device(device if device != "auto" else cfg.device))
+        audio = saved.get("audio")
+        audio_in = (int(audio["dims"]), int(audio["window"])) if audio else None
         model = TalkingNeRF(kind, cfg, num_train=int(saved["num_train"]), height=int(saved["height"]),
-                            width=int(saved["width"]), device=dev)
+                            width=int(saved["width"]), device=dev, audio_in=audio_in)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"checkpoint {path} has an unusable config: {type(exc).__name__}: {exc}") from None
     load_checkpoint(path, model)
     model.to(dev)
     model.eval()
     return model, cfg, saved
+
+
+def drive_windows(saved: dict[str, Any], cfg: NeRFConfig, drive: Drive, device: str = "cpu") -> np.ndarray:
+    """The driving audio's windows [T, D, W] by the extractor the checkpoint was trained with (same weights digest)."""
+    trained = saved.get("audio") or {"name": "log-mel", "weights_sha256": None}
+    name = str(trained["name"])
+    audio_encoders.require(name)
+    audio = conditioned_audio(drive.audio, cfg, drive.sample_rate) if trained.get("mss") else drive.audio
+    windows, info = audio_encoders.extract(name, audio, int(drive.num_frames), drive.fps, drive.sample_rate,
+                                           n_mels=cfg.n_mels, device=device)
+    if info["weights_sha256"] != trained.get("weights_sha256"):
+        raise InputError(f"the checkpoint was trained on {name} features from weights sha256 "
+                         f"{str(trained.get('weights_sha256'))[:12]}…, the installed {info['weights']} are "
+                         f"{str(info['weights_sha256'])[:12]}…: reinstall those weights or retrain")
+    return windows
 
 
 @torch.no_grad()
@@ -961,14 +1146,15 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
         train = model.train_poses.cpu().numpy().astype(np.float64)
         period = np.concatenate([np.arange(len(train)), np.arange(len(train))[::-1]])
         poses = train[period[np.arange(n) % len(period)]]
-    windows = audio_windows(drive.audio, n, drive.fps, drive.sample_rate, n_mels=cfg.n_mels)
+    windows = drive_windows(saved, cfg, drive, str(dev))
     windows = normalise_windows(windows, model.audio_mean.cpu().numpy(), model.audio_std.cpu().numpy())
     win = torch.from_numpy(windows).to(dev)
     enc_all = torch.cat([model.audio(win, torch.arange(s, min(n, s + 256), device=dev)) for s in range(0, n, 256)])
     if cfg.smooth_lips:  # RAD-NeRF's test-time smoothing of the audio code
         for i in range(1, n):
             enc_all[i] = 0.35 * enc_all[i - 1] + 0.65 * enc_all[i]
-    eye_value = float(saved["eye"].get("render_value", 0.0))
+    eye_value = torch.tensor(np.atleast_1d(np.asarray(saved["eye"].get("render_value", 0.0), np.float32)), device=dev)
+    neck = saved.get("neck_colour") if cfg.neck_fill else None
     c2w = torch.from_numpy(geometry.camera_to_nerf(poses)).to(dev)
     poses_t = torch.from_numpy(poses.astype(np.float32)).to(dev)
     rect = geometry.project_box(poses, intr[0], intr[1], intr[2] - 0.5, intr[3] - 0.5, h, w)
@@ -981,6 +1167,7 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
     chunk = max(1, int(cfg.max_ray_batch))
     for i in tqdm(range(n), desc=f"render {saved['kind']}", unit="frame", leave=False, disable=None):
         # torso over background, every pixel
+        torso_alpha = torch.zeros(h * w, device=dev)
         if saved.get("torso_trained", True):
             pose_code = model.torso.pose_code(poses_t[i:i + 1])
             behind = torch.empty(h * w, 3, device=dev)
@@ -989,6 +1176,7 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
                 alpha, colour, _ = model.torso(coords_all[s:e], pose_code.expand(e - s, -1),
                                                tcode.expand(e - s, -1) if tcode is not None else None)
                 behind[s:e] = colour * alpha + background[s:e] * (1 - alpha)
+                torso_alpha[s:e] = alpha.reshape(-1)
         else:
             behind = background.clone()
         # head over it, inside the projected head box
@@ -996,15 +1184,23 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
         rows, cols = torch.meshgrid(torch.arange(r0, r1, device=dev), torch.arange(c0, c1, device=dev), indexing="ij")
         pix = (rows * w + cols).reshape(-1)
         image = behind.clone()
+        head_alpha = torch.zeros(h * w, device=dev)
         for s in range(0, pix.numel(), chunk):
             p = pix[s:s + chunk]
             r = camera_rays(c2w[i], intr, h, w, pixel_index=p)
             m = p.numel()
             rays = RayBatch(r.origins, r.directions, enc_all[i:i + 1].expand(m, -1),
-                            torch.full((m, 1), eye_value, device=dev) if cfg.exp_eye else None,
+                            eye_value.expand(m, -1) if cfg.exp_eye else None,
                             icode.expand(m, -1) if icode is not None else None, behind[p])
             res = render_head(model, rays, aabb, cfg, perturb=False, generator=None,
                               skip_empty=cfg.occupancy_resolution > 0)
             image[p] = res.rgb
-        out[i] = (image.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).reshape(h, w, 3).cpu().numpy()
+            head_alpha[p] = res.accumulation
+        frame = image.clamp(0, 1).reshape(h, w, 3).cpu().numpy()
+        if neck is not None:
+            from methods.nerf.portrait import fill_neck_gap
+
+            frame = fill_neck_gap(frame, head_alpha.reshape(h, w).cpu().numpy(), torso_alpha.reshape(h, w).cpu().numpy(),
+                                  np.asarray(neck, np.float32))
+        out[i] = (frame * 255.0 + 0.5).astype(np.uint8)
     return Video(frames=out, fps=drive.fps, audio=drive.audio, sample_rate=drive.sample_rate)
