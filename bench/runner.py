@@ -26,7 +26,7 @@ from bench.plugins import METHODS, METRICS
 from bench.store import ResultRow, Store
 from bench.tasks import TASKS
 from bench.devices import resolve_device
-from bench.types import Checkpoint, Clip, Drive, Method, MetricContext, MetricResult, Video
+from bench.types import COMPOSITING_OWN, COMPOSITING_PORTRAIT, Checkpoint, Clip, Drive, Method, MetricContext, MetricResult, Video
 
 OVERWRITE_MODES = ("never", "only-missing", "always")
 """never: a complete run is left as it is; only-missing: compute what is missing or was unavailable
@@ -237,10 +237,12 @@ def _reconstruct(job: JobContext) -> TaskOutput:
     renders: dict[str, Video] = {}
     cached: dict[str, bool] = {"train": train_cached}
     job.timings["render"] = job.timings["metrics"] = 0.0
+    portrait = job.method.uses_original_frames()
     for condition, (audio, how) in drives.items():
         drive = Drive(audio=np.asarray(audio, np.float32), fps=test.fps, num_frames=test.num_frames,
                       poses=test.annotations.get(job.method.pose_annotation(test.annotations)), condition=condition,
-                      reference=test if job.method_cls.requirements.uses_ground_truth else None)
+                      reference=test if job.method_cls.requirements.uses_ground_truth else None,
+                      original_frames=test.frames if portrait else None)
         audio_key = "original" if spec.task != "lipsync" else stable_hash({"condition": condition, "audio": np.asarray(audio).tobytes()}, 16)
         key = stable_hash({"train": train_key, "condition": audio_key, "frames": test.num_frames, "code": job.code})
         pred, seconds, was_cached = _render_stage(job.method, checkpoint, drive, spec, key)
@@ -248,7 +250,7 @@ def _reconstruct(job: JobContext) -> TaskOutput:
             raise BenchError(f"{spec.method} rendered {pred.frames.shape}, expected {reference.frames.shape}")
         pred.audio = drive.audio
         scored, score_s = _score_stage(job.metric_classes, pred, reference, test, spec, job.run_dir, job.device,
-                                       condition, key)
+                                       condition, key, COMPOSITING_PORTRAIT if portrait else COMPOSITING_OWN)
         for res in scored.values():
             res.details.setdefault("driving_audio", how["audio"])
         results[condition], render_keys[condition], renders[condition] = scored, key, pred
@@ -304,10 +306,11 @@ def _render_stage(method: Method, checkpoint: Checkpoint, drive: Drive, spec: Jo
 
 
 def _score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, test: Clip, spec: JobSpec,
-                 run_dir: Path, device: str, condition: str, render_key: str) -> tuple[dict[str, MetricResult], float]:
+                 run_dir: Path, device: str, condition: str, render_key: str,
+                 compositing: str = COMPOSITING_OWN) -> tuple[dict[str, MetricResult], float]:
     previous = _load_metrics(run_dir, condition) if spec.overwrite != "always" else {}
     ctx = MetricContext(device=device, annotations=test.annotations,
-                        options={"compositing": "full frame (the method's own render)",
+                        options={"compositing": compositing,
                                  "reference": "occluder-free clean frames" if "clean_frames" in test.annotations else "frames",
                                  **spec.metric_options})
     results: dict[str, MetricResult] = {}

@@ -136,6 +136,10 @@ class Drive:
     """Optional per-frame head pose [T, 4, 4] of the test split."""
     reference: Clip | None = None
     condition: str = "original"
+    original_frames: np.ndarray | None = None
+    """The driving video's own frames [T, H, W, 3] (self-driven tests), handed only to methods whose
+    `uses_original_frames()` is true (SyncTalk's portrait compositing); their scores are recorded as
+    compositing `COMPOSITING_PORTRAIT`, a different variant from a method's own full-frame render."""
 
 
 @dataclass
@@ -211,6 +215,10 @@ class Method(ABC):
     def __init__(self, config: MethodConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
 
+    def uses_original_frames(self) -> bool:
+        """Whether the method composites its render over the driving video's own frames (see `Drive.original_frames`)."""
+        return False
+
     def pose_annotation(self, annotations: dict[str, Any]) -> str:
         """The annotation holding the head poses this method trains on; the runner drives it with the same one."""
         return "head_pose"
@@ -268,6 +276,12 @@ class MetricContext:
     device: str = "cpu"
     annotations: dict[str, np.ndarray] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+
+
+COMPOSITING_OWN = "full frame (the method's own render)"
+"""Compositing of a render scored as the method drew it (the default variant of the image metrics)."""
+COMPOSITING_PORTRAIT = "portrait blend over the original frames"
+"""Compositing of SyncTalk's Portrait mode: the rendered face blended into the driving video's own frames."""
 
 
 class Metric(ABC):

@@ -90,3 +90,15 @@ def test_ablation_table_shows_variants_with_differences_from_the_full_method() -
     md = render([table], "md")
     assert "ΔPSNR ↑" in md and "| wt [mss=off] | 29.50 | -0.50 |" in md
     assert ablation_tables(build_tables(rows), "nobody") == []
+
+
+def test_columns_mixing_compositing_modes_are_not_ranked() -> None:
+    import dataclasses
+
+    from bench.types import COMPOSITING_OWN, COMPOSITING_PORTRAIT
+
+    rows = [dataclasses.replace(row("a", "psnr", 30.0, True), details={"compositing": COMPOSITING_OWN}),
+            dataclasses.replace(row("b", "psnr", 36.0, True), variant="portrait=on", details={"compositing": COMPOSITING_PORTRAIT})]
+    (table,) = build_tables(rows)
+    assert all(cells["psnr"].rank is None for cells in table.rows.values())
+    assert "mixes protocol variants" in render([table], "md") and COMPOSITING_PORTRAIT in render([table], "md")

@@ -361,3 +361,20 @@ def test_torso_pose_codes() -> None:
         assert code.shape == (6, 6) and torch.allclose(code.mean(0), torch.zeros(6), atol=1e-5)
         alpha, rgb, dx = torso(torch.zeros(4, 2), code[:1].expand(4, -1), torso.codes(torch.zeros(4, dtype=torch.long)))
         assert alpha.shape == (4, 1) and rgb.shape == (4, 3) and torch.all(dx == 0)  # the deformation starts at zero
+
+
+def test_portrait_mode_blends_into_the_original_frames_and_needs_them(tiny_cards, tmp_path: Path) -> None:
+    from bench.data.cards import load_dataset
+
+    clip = load_dataset("synthetic-portrait", "smoke")
+    method = _method("synctalk", portrait="on")
+    assert method.uses_original_frames() and not _method("synctalk").uses_original_frames()
+    ck = _train(method, clip, tmp_path / "w")
+    test = clip.test()
+    with pytest.raises(InputError, match="original frames"):
+        method.render(ck, _drive(clip))
+    drive = _drive(clip)
+    drive.original_frames = test.frames
+    video = method.render(ck, drive)
+    assert np.array_equal(video.frames[:, :3, :3], test.frames[:, :3, :3])      # far from the face: the original
+    assert not np.array_equal(video.frames, test.frames)                         # the face is the render's

@@ -98,7 +98,6 @@ official size (100 + 79 components, 20 contour candidates, all 68 points); the t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -409,35 +408,13 @@ def _fit(model: MorphableModel, points: np.ndarray, weights: np.ndarray, focal: 
 def _focal_search(model: MorphableModel, points: np.ndarray, weights: np.ndarray, size: tuple[int, int],
                   focal_range: tuple[float, float], sigma: float, device: str, iterations: int,
                   grid: int = 9, refine: int = 8) -> tuple[float, np.ndarray]:
-    """(best focal, [K,2] (focal, mean squared error px²) by focal): a log grid, then golden section between neighbours."""
-    lo, hi = float(focal_range[0]), float(focal_range[1])
-    if not 0 < lo < hi:
-        raise InputError(f"face tracker: focal_range must be 0 < low < high, got {focal_range}")
-    tried: dict[float, float] = {}
+    """(best focal, [K,2] (focal, mean squared error px²) by focal): `head_pose.log_focal_search` over full model fits."""
+    from bench.data.head_pose import log_focal_search
 
-    def cost(log_f: float) -> float:
-        f = math.exp(log_f)
-        if f not in tried:
-            tried[f] = _fit(model, points, weights, f, size, sigma, device, iterations)[0].mean_squared_error()
-        return tried[f]
+    def error(f: float) -> float:
+        return _fit(model, points, weights, f, size, sigma, device, iterations)[0].mean_squared_error()
 
-    logs = np.linspace(math.log(lo), math.log(hi), grid)
-    j = int(np.argmin([cost(x) for x in logs]))
-    a, b = logs[max(j - 1, 0)], logs[min(j + 1, grid - 1)]
-    g = (math.sqrt(5.0) - 1.0) / 2.0
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = cost(c), cost(d)
-    for _ in range(refine):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = cost(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = cost(d)
-    best = min(tried, key=tried.get)
-    return best, np.array(sorted(tried.items()))
+    return log_focal_search(error, focal_range, grid, refine, what="face tracker", progress=False)
 
 
 # ----------------------------------------------------------------------------- the tracker

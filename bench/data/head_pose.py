@@ -77,7 +77,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -338,27 +338,23 @@ def _fit_frames(obj: np.ndarray, pts: np.ndarray, k: np.ndarray,
     return rv, tv, sse
 
 
-def focal_search(obj: np.ndarray, pts: np.ndarray, image_size: tuple[int, int], focal_range: tuple[float, float],
-                 grid: int = 13, iterations: int = 20) -> tuple[float, np.ndarray]:
-    """The focal (px) minimising the mean squared PnP reprojection error of frames [F,N,2], and the curve tried.
-
-    A log-spaced grid over `focal_range`, then golden-section search (in log focal) between the
-    grid minimum's neighbours. Returns (focal, [K,2] (focal, mean squared error px²) sorted by focal).
-    """
+def log_focal_search(error: Callable[[float], float], focal_range: tuple[float, float], grid: int, iterations: int,
+                     what: str = "head pose", progress: bool = True) -> tuple[float, np.ndarray]:
+    """Minimise `error(focal)` over `focal_range`: a log-spaced grid, then golden section (in log focal) between the
+    grid minimum's neighbours. Returns (best focal, [K,2] (focal, error) of every focal tried, sorted by focal)."""
     lo, hi = float(focal_range[0]), float(focal_range[1])
     if not 0 < lo < hi:
-        raise InputError(f"head pose: focal_range must be 0 < low < high, got {focal_range}")
+        raise InputError(f"{what}: focal_range must be 0 < low < high, got {focal_range}")
     tried: dict[float, float] = {}
 
     def cost(log_f: float) -> float:
         f = math.exp(log_f)
         if f not in tried:
-            sse = _fit_frames(obj, pts, intrinsic_matrix(f, image_size))[2]
-            tried[f] = float(np.nanmean(sse) / len(obj)) if np.isfinite(sse).any() else math.inf
+            tried[f] = error(f)
         return tried[f]
 
     logs = np.linspace(math.log(lo), math.log(hi), grid)
-    costs = [cost(x) for x in tqdm(logs, desc="focal search", unit="focal", leave=False, disable=None)]
+    costs = [cost(x) for x in tqdm(logs, desc="focal search", unit="focal", leave=False, disable=None if progress else True)]
     j = int(np.argmin(costs))
     a, b = logs[max(j - 1, 0)], logs[min(j + 1, grid - 1)]
     g = (math.sqrt(5.0) - 1.0) / 2.0
@@ -374,8 +370,21 @@ def focal_search(obj: np.ndarray, pts: np.ndarray, image_size: tuple[int, int], 
             d = a + g * (b - a)
             fd = cost(d)
     best = min(tried, key=tried.get)
-    curve = np.array(sorted(tried.items()))
-    return best, curve
+    return best, np.array(sorted(tried.items()))
+
+
+def focal_search(obj: np.ndarray, pts: np.ndarray, image_size: tuple[int, int], focal_range: tuple[float, float],
+                 grid: int = 13, iterations: int = 20) -> tuple[float, np.ndarray]:
+    """The focal (px) minimising the mean squared PnP reprojection error of frames [F,N,2], and the curve tried.
+
+    `log_focal_search` over `focal_range`. Returns (focal, [K,2] (focal, mean squared error px²) sorted by focal).
+    """
+
+    def error(f: float) -> float:
+        sse = _fit_frames(obj, pts, intrinsic_matrix(f, image_size))[2]
+        return float(np.nanmean(sse) / len(obj)) if np.isfinite(sse).any() else math.inf
+
+    return log_focal_search(error, focal_range, grid, iterations)
 
 
 def _fill(values: np.ndarray, found: np.ndarray) -> np.ndarray:

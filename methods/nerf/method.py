@@ -34,6 +34,10 @@ class NeRFMethod(Method):
             key["face_landmarker"] = weights.status("face_landmarker")[0]
         return key
 
+    def uses_original_frames(self) -> bool:
+        """SyncTalk's portrait compositing (`portrait=on`) blends the render into the driving video's frames."""
+        return bool(getattr(self.config, "portrait", False))
+
     def pose_annotation(self, annotations: dict[str, Any]) -> str:
         """`head_pose_stabilized` when the config asks for the stabilizer's poses and the clip has them."""
         from methods.nerf.trainer import pose_annotation

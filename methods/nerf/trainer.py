@@ -182,6 +182,9 @@ class NeRFConfig(MethodConfig):
     """θ of the temporal mask: flow magnitude per frame as a fraction of the width."""
     neck_fill: bool = False
     """At render, fill the chin–torso gap with the training frames' mean neck colour (SyncTalk's Portrait-Sync Generator)."""
+    portrait: bool = False
+    """SyncTalk's Portrait mode: blend the rendered face into the driving video's own frames with a blurred face mask
+    (`methods.nerf.portrait.portrait_blend`); needs the drive's original frames and is scored as that compositing."""
     ind_dim: int = 4
     """Per-frame latent code size of the head (0: none)."""
     ind_dim_torso: int = 8
@@ -1153,6 +1156,10 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
     if cfg.smooth_lips:  # RAD-NeRF's test-time smoothing of the audio code
         for i in range(1, n):
             enc_all[i] = 0.35 * enc_all[i - 1] + 0.65 * enc_all[i]
+    if cfg.portrait and (drive.original_frames is None or len(drive.original_frames) != n
+                         or tuple(drive.original_frames.shape[1:3]) != (h, w)):
+        raise InputError(f"portrait compositing needs the drive's original frames at {w}x{h} (self-driven tests only): "
+                         "set portrait=off to render the full frame")
     eye_value = torch.tensor(np.atleast_1d(np.asarray(saved["eye"].get("render_value", 0.0), np.float32)), device=dev)
     neck = saved.get("neck_colour") if cfg.neck_fill else None
     c2w = torch.from_numpy(geometry.camera_to_nerf(poses)).to(dev)
@@ -1203,4 +1210,8 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
             frame = fill_neck_gap(frame, head_alpha.reshape(h, w).cpu().numpy(), torso_alpha.reshape(h, w).cpu().numpy(),
                                   np.asarray(neck, np.float32))
         out[i] = (frame * 255.0 + 0.5).astype(np.uint8)
+        if cfg.portrait:
+            from methods.nerf.portrait import portrait_blend
+
+            out[i] = portrait_blend(out[i], np.asarray(drive.original_frames[i]), head_alpha.reshape(h, w).cpu().numpy())
     return Video(frames=out, fps=drive.fps, audio=drive.audio, sample_rate=drive.sample_rate)

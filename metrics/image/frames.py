@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench.errors import InputError
-from bench.types import Metric, MetricContext, MetricResult, Video, mean_or_inf
+from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
 
 
 def as_stack(frames: np.ndarray, what: str = "frames") -> np.ndarray:
@@ -70,6 +70,8 @@ class PerFrameImageMetric(Metric):
     """Base of image metrics that score each frame pair and report the mean over frames."""
 
     protocol: ClassVar[str] = ""
+    variant_defaults: ClassVar[dict[str, Any]] = {"compositing": COMPOSITING_OWN}
+    """Scores of renders composited over the original frames are a different variant (never ranked together)."""
 
     @abstractmethod
     def per_frame(self, pred: np.ndarray, ref: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from bench.devices import resolve_device
 from bench.errors import BenchError, WeightsMissing
-from bench.types import Metric, MetricContext, MetricResult, Video
+from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video
 from metrics.image.frames import check_pair, check_videos, chunks, to_float
 
 PROTOCOL = "LPIPS v0.1, AlexNet backbone, RGB [0,1] with normalize=True, mean over frames"
@@ -152,6 +152,8 @@ class LPIPS(Metric):
 
     net: ClassVar[str] = "alex"
     batch_size: ClassVar[int] = 16
+    variant_defaults: ClassVar[dict[str, Any]] = {"compositing": COMPOSITING_OWN}
+    """Scores of renders composited over the original frames are a different variant."""
 
     def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
         """Mean per-frame LPIPS, or unavailable (with the install command) when the backbone is missing."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.types import Metric, MetricContext, MetricResult, Video, mean_or_inf
+from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
 from metrics.image.frames import check_videos
 from metrics.image.psnr import psnr_from_mse
 
@@ -40,6 +40,8 @@ class TorsoPSNR(Metric):
     display_name: ClassVar[str] = "PSNR-torso"
     precision: ClassVar[int] = 2
     description: ClassVar[str] = "PSNR (dB) over the torso-mask pixels of the reference, mean over frames"
+    variant_defaults: ClassVar[dict[str, Any]] = {"compositing": COMPOSITING_OWN}
+    """Scores of renders composited over the original frames are a different variant."""
 
     def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
         """Mean per-frame region PSNR; unavailable without a torso_mask annotation of the reference frames."""
