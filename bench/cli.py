@@ -123,13 +123,18 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset)
     tables = tables_for(rows)
+    shown = tables
     if args.ablation:
         from bench.leaderboard import ablation_tables
 
-        tables = ablation_tables(tables, args.ablation)
-        for table in tables:
+        shown = ablation_tables(tables, args.ablation)
+        for table in shown:
             table.task = f"{table.task}, ablation of {args.ablation}"
-    text = render(tables, args.format)
+    else:
+        from bench.leaderboard import side_by_side
+
+        shown = side_by_side(tables)
+    text = render(shown, args.format)
     if args.with_claims:
         claims = render_claims(tables, args.format)
         text += ("\n" + claims) if claims else "\n(no paper claims for these tables)\n"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 def resolve_device(device: str) -> str:
     """'auto' -> cuda when available, else cpu; a CUDA request without CUDA falls back to cpu."""
@@ -17,3 +20,19 @@ def resolve_device(device: str) -> str:
     if device.startswith("cuda") and not cuda:
         return "cpu"
     return device
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with `count` torch CPU threads (0: leave torch's setting), restoring the previous count after."""
+    import torch
+
+    if count <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -52,6 +52,8 @@ class Table:
 
 DELTA = ":delta"
 """Suffix of an ablation table's difference columns (`ablation_tables`)."""
+CONDITION_SEP = "@"
+"""Joins a condition and a metric in the columns of a side-by-side table (`side_by_side`)."""
 
 
 def _metric_info(name: str) -> tuple[str, int]:
@@ -61,6 +63,10 @@ def _metric_info(name: str) -> tuple[str, int]:
     if name.endswith(DELTA):
         base, decimals = _metric_info(name[: -len(DELTA)])
         return f"Δ{base}", decimals
+    if CONDITION_SEP in name:
+        condition, metric = name.split(CONDITION_SEP, 1)
+        base, decimals = _metric_info(metric)
+        return f"{base} ({condition})", decimals
     try:
         cls = METRICS.get(name)
         return cls.display_name or name.upper(), cls.precision
@@ -284,6 +290,33 @@ def tables_for(rows: list[ResultRow]) -> list[Table]:
 
     tasks = {t: TASKS.get(t) for t in TASKS.names()}
     return build_tables(rows, {t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
+
+
+def side_by_side(tables: list[Table], tasks: tuple[str, ...] = ("lipsync",)) -> list[Table]:
+    """One table per (task, dataset, profile) of `tasks` with every condition's metrics side by side
+    ("AUE (original) … AUE (corrupted)", WildTalker Table 2's layout); other tables are kept as they are."""
+    out: list[Table] = []
+    merged: dict[tuple[str, str, str], Table] = {}
+    for table in tables:
+        if table.task not in tasks:
+            out.append(table)
+            continue
+        key = (table.task, table.dataset, table.profile)
+        if key not in merged:
+            merged[key] = Table(table.task, table.dataset, table.profile, "all", [], {})
+            out.append(merged[key])
+        wide = merged[key]
+        for m in table.metrics:
+            column = f"{table.condition}{CONDITION_SEP}{m}"
+            wide.metrics.append(column)
+            wide.higher_is_better[column] = table.higher_is_better[m]
+            wide.variants[column] = table.variants.get(m, set())
+        for label, cells in table.rows.items():
+            wide.rows.setdefault(label, {}).update({f"{table.condition}{CONDITION_SEP}{m}": c for m, c in cells.items()})
+        wide.ground_truth_rows |= table.ground_truth_rows
+    for wide in merged.values():
+        _rank(wide)
+    return out
 
 
 def ablation_tables(tables: list[Table], method: str) -> list[Table]:

@@ -77,6 +77,7 @@ class ERNeRF(NeRFMethod):
         # third on the lips (so the audio-driven mouth is learnt in a short run), small grids, coarse occupancy grid.
         "smoke": {
             "device": "cpu",
+            "threads": 1,  # bit-reproducible runs (NeRFConfig.threads)
             "iters": 1000,
             "lips_iters": 100,  # only when the AlexNet weights are installed
             "torso_iters": 500,

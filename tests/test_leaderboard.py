@@ -102,3 +102,22 @@ def test_columns_mixing_compositing_modes_are_not_ranked() -> None:
     (table,) = build_tables(rows)
     assert all(cells["psnr"].rank is None for cells in table.rows.values())
     assert "mixes protocol variants" in render([table], "md") and COMPOSITING_PORTRAIT in render([table], "md")
+
+
+def test_lipsync_conditions_side_by_side_like_wildtalker_table_2() -> None:
+    import dataclasses
+
+    from bench.leaderboard import side_by_side
+
+    def lip(method: str, condition: str, value: float) -> ResultRow:
+        return dataclasses.replace(row(method, "lmd", value, False), task="lipsync", condition=condition)
+
+    rows = [lip("a", "original", 0.3), lip("b", "original", 0.4), lip("a", "corrupted", 0.6), lip("b", "corrupted", 0.5)]
+    tables = build_tables(rows, {"lipsync": ("lmd",)}, {"lipsync": ("original", "corrupted")})
+    assert len(tables) == 2
+    (wide,) = side_by_side(tables)
+    assert wide.metrics == ["original@lmd", "corrupted@lmd"]
+    assert wide.rows["a"]["original@lmd"].rank == 1 and wide.rows["b"]["corrupted@lmd"].rank == 1
+    md = render([wide], "md")
+    assert "LMD (original) ↓ | LMD (corrupted) ↓" in md and "| a | **0.300** | <u>0.600</u> |" in md
+    assert side_by_side(build_tables([row("a", "psnr", 1.0, True)]))[0].task == "reconstruct"

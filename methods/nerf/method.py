@@ -46,8 +46,14 @@ class NeRFMethod(Method):
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""
-        return train_model(self.field_kind or self.name, self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
+        from bench.devices import torch_threads
+
+        with torch_threads(int(getattr(self.config, "threads", 0))):
+            return train_model(self.field_kind or self.name, self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
 
     def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
         """Render the drive's frames at the training resolution from its audio and head poses."""
-        return render_drive(checkpoint.path / CHECKPOINT_FILE, type(self.config), drive, self.config.device)  # type: ignore[attr-defined]
+        from bench.devices import torch_threads
+
+        with torch_threads(int(getattr(self.config, "threads", 0))):
+            return render_drive(checkpoint.path / CHECKPOINT_FILE, type(self.config), drive, self.config.device)  # type: ignore[attr-defined]
