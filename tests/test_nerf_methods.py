@@ -249,6 +249,7 @@ def test_synctalk_and_wildtalker_train_render_with_their_modules_and_record_them
         assert saved["poses"]["annotation"] == "head_pose" and "no stabilized poses" in saved["poses"]["note"]
         assert len(saved["neck_colour"]) == 3
         assert saved["audio"]["mss"] is (name == "wildtalker")
+        assert (len(saved["audio"].get("mss_noise", [])) == 4000) is (name == "wildtalker")  # 0.25 s of the recording's noise
         assert ("temporal_mask" in saved) is (name == "wildtalker")
     off = _method("wildtalker", mss="off", temporal_mask="off", head_stabilizer="off", expression="eye",
                   masked_attention="off", neck_fill="off")

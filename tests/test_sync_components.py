@@ -297,3 +297,27 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
     assert synctalk(synctalk.config_for("smoke")).pose_annotation({"head_pose": rough}) == "head_pose"
     assert synctalk(synctalk.config_for("smoke", {"head_stabilizer": "off"})).pose_annotation(both) == "head_pose"
     assert METHODS.get("er-nerf")(None).pose_annotation(both) == "head_pose"
+
+
+def test_mss_with_the_recordings_noise_subtracts_it_from_any_drive() -> None:
+    from methods.denoise.mss import MSS, MSSConfig
+    from methods.nerf.trainer import NeRFConfig, conditioned_audio, noise_reference
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    noise = (0.02 * rng.standard_normal(len(t))).astype(np.float32)
+    training = np.concatenate([noise[:sr // 2], (0.3 * np.sin(2 * np.pi * 220 * t[:sr]) + noise[:sr]).astype(np.float32)])
+    cfg = NeRFConfig(mss=True, mss_noise_from="training")
+    sample = noise_reference(training, cfg, sr)
+    assert sample is not None and len(sample) == sr // 4 and np.sqrt(np.mean(sample ** 2)) < 0.03   # the quiet part
+    drive = (0.3 * np.sin(2 * np.pi * 220 * t[:sr]) + noise[sr:]).astype(np.float32)               # all speech
+    out = conditioned_audio(drive, cfg, sr, sample)
+    joined = MSS(MSSConfig(noise_from="leading")).enhance(np.concatenate([sample, drive]), sr)[len(sample):]
+    assert out.shape == drive.shape and np.allclose(out, joined)
+    own = conditioned_audio(drive, NeRFConfig(mss=True, mss_noise_from="leading"), sr)  # the drive's own "noise" is speech
+    clean = 0.3 * np.sin(2 * np.pi * 220 * t[:sr])
+    assert np.mean((out - clean) ** 2) < 0.5 * np.mean((own - clean) ** 2)
+    assert np.array_equal(conditioned_audio(drive, NeRFConfig(mss=False), sr), drive)
+    with pytest.raises(ValueError):
+        conditioned_audio(drive, cfg, sr, None)
