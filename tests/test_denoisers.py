@@ -246,3 +246,13 @@ def test_mss_noise_from_the_quietest_stretch_when_the_audio_starts_with_speech()
     assert kept_speech(MSSConfig(noise_from="leading")) < 0.5
     with pytest.raises(BenchError):
         MSSConfig(noise_from="middle")
+
+
+def test_quietest_stretch_skips_digital_silence() -> None:
+    from methods.denoise.noise_estimate import quietest_segment_start
+
+    sr = 16000
+    rng = np.random.default_rng(1)
+    audio = np.concatenate([np.zeros(sr), 0.01 * rng.standard_normal(sr), 0.3 * rng.standard_normal(sr)]).astype(np.float32)
+    assert sr <= quietest_segment_start(audio, sr, 0.25) <= 1.75 * sr   # the faint noise, not the zeros
+    assert quietest_segment_start(np.zeros(sr, np.float32), sr, 0.25) == 0

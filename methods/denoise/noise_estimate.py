@@ -60,7 +60,8 @@ def quietest_segment_start(audio: np.ndarray, sample_rate: int, seconds: float, 
     """Start sample of the `seconds`-long stretch of `audio` with the lowest energy (0 when the audio is not longer).
 
     For recordings that do not begin with noise alone (a clip cut mid-sentence): the quietest stretch
-    is the best stand-in for "the initial frames primarily contain background noise".
+    is the best stand-in for "the initial frames primarily contain background noise". Stretches of
+    digital silence are passed over (they hold no noise) unless the audio is nothing else.
     """
     n = int(round(seconds * sample_rate))
     if n <= 0 or len(audio) <= n:
@@ -68,4 +69,18 @@ def quietest_segment_start(audio: np.ndarray, sample_rate: int, seconds: float, 
     step = max(1, int(round(step_seconds * sample_rate)))
     energy = np.concatenate([[0.0], np.cumsum(np.asarray(audio, np.float64) ** 2)])
     starts = np.arange(0, len(audio) - n + 1, step)
-    return int(starts[np.argmin(energy[starts + n] - energy[starts])])
+    power = (energy[starts + n] - energy[starts]) / n
+    # Digital silence (an edited or synthetic track) holds no noise to learn from: skip every stretch that
+    # contains a silent step, when any stretch is free of them.
+    edges = np.arange(0, len(audio) + 1, step)
+    silent = np.diff(energy[edges]) / step <= DIGITAL_SILENCE
+    silent_before = np.concatenate([[0], np.cumsum(silent)])
+    first, last = starts // step, np.minimum((starts + n + step - 1) // step, len(silent))
+    clean = silent_before[last] - silent_before[first] == 0
+    if clean.any():
+        power = np.where(clean, power, np.inf)
+    return int(starts[np.argmin(power)])
+
+
+DIGITAL_SILENCE = 1e-10
+"""Mean power (full scale 1.0) below which a stretch counts as digital silence (-100 dBFS)."""
