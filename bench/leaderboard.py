@@ -88,8 +88,8 @@ def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]]
 
     tables = []
     for (task, dataset, profile, condition), group in sorted(groups.items(), key=lambda kv: order(kv[0])):
-        order = list((metric_order or {}).get(task, ()))
-        metrics = [m for m in order if any(r.metric == m for r in group)]
+        preferred = list((metric_order or {}).get(task, ()))
+        metrics = [m for m in preferred if any(r.metric == m for r in group)]
         metrics += sorted({r.metric for r in group} - set(metrics))
         table = Table(task, dataset, profile, condition, metrics,
                       {r.metric: r.higher_is_better for r in group})

@@ -11,6 +11,7 @@ searched (a log grid then golden section, a fit of 20 frames per focal tried, th
 from __future__ import annotations
 
 import numpy as np
+from head_motion import wobble_poses
 import pytest
 
 from bench.data.face_tracker import track_face
@@ -56,14 +57,8 @@ def _model(n_id: int, n_exp: int, contour: int, seed: int = 0) -> MorphableModel
 
 def _landmarks(model: MorphableModel) -> np.ndarray:
     rng = np.random.default_rng(1)
+    poses = wobble_poses(N_FRAMES)
     t = np.linspace(0.0, 1.0, N_FRAMES)
-    poses = np.tile(np.eye(4), (N_FRAMES, 1, 1))
-    for i, s in enumerate(t):
-        yaw, pitch = np.radians(8 * np.sin(2 * np.pi * 3 * s)), np.radians(5 * np.sin(2 * np.pi * 2 * s + 1))
-        ry = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-        rx = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
-        poses[i, :3, :3] = rx @ ry
-        poses[i, :3, 3] = (0.01 * np.sin(2 * np.pi * s), 0.0, 0.8)
     beta = 0.8 * np.sin(2 * np.pi * np.outer(t, rng.uniform(1, 10, model.n_exp)) + rng.uniform(0, 6, model.n_exp))
     shapes = model.landmarks(rng.normal(0.0, 1.0, model.n_id), beta)
     k = intrinsic_matrix(FOCAL, (SIZE, SIZE))
