@@ -15,6 +15,8 @@ class Task:
     metrics: tuple[str, ...]
     conditions: tuple[str, ...] = ("original",)
     description: str = ""
+    methods_of: str = ""
+    """Another task whose methods also run this one ("" = only the task's own): lipsync re-drives reconstruct models."""
 
 
 TASKS: Registry[Task] = Registry("task")
@@ -26,7 +28,8 @@ TASKS.register("lipsync")(
     Task("lipsync", metrics=("lmd", "aue", "lse_c", "lse_d"), conditions=("original", "corrupted"),
          description="the self-driven test split re-rendered from its clean speech (original) and from noisy speech "
                      "(corrupted), scored against the ground-truth frames (WildTalker Table 2; LMD added: it needs no "
-                     "external weights)")
+                     "external weights)",
+         methods_of="reconstruct")
 )
 TASKS.register("enhance")(
     Task("enhance", metrics=("pesq", "csig", "cbak", "covl", "stoi", "si_sdr"),

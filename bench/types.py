@@ -225,8 +225,10 @@ class Method(ABC):
 
     @classmethod
     def serves(cls, task: str) -> bool:
-        """Whether the method runs `task`: its own, plus `lipsync` for reconstruct methods (the same model re-driven)."""
-        return task == cls.task or (cls.task == "reconstruct" and task == "lipsync")
+        """Whether the method runs `task`: its own, or one whose `Task.methods_of` is the method's task."""
+        from bench.tasks import TASKS
+
+        return task == cls.task or (task in TASKS.names() and TASKS.get(task).methods_of == cls.task)
 
     @classmethod
     def config_for(cls, profile: str, overrides: dict[str, str] | None = None) -> MethodConfig:

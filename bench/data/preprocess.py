@@ -212,8 +212,9 @@ class Preprocessed:
 # ----------------------------------------------------------------------------- small pieces
 
 
-def eye_aspect_ratio(points: np.ndarray) -> np.ndarray:
-    """Mean eye aspect ratio of both eyes (Soukupová & Čech 2016) of landmarks [...,68,2] → [...].
+def eye_aspect_ratios(points: np.ndarray) -> np.ndarray:
+    """Eye aspect ratio (Soukupová & Čech 2016) of each eye of landmarks [...,68,2] → [..., 2]
+    (the eye on the image's left, then the one on its right).
 
     EAR = (‖p2 − p6‖ + ‖p3 − p5‖) / (2 ‖p1 − p4‖), p1…p6 = iBUG 36…41 and 42…47 (see the module docstring).
     """
@@ -226,7 +227,13 @@ def eye_aspect_ratio(points: np.ndarray) -> np.ndarray:
         vertical = np.linalg.norm(p2 - p6, axis=-1) + np.linalg.norm(p3 - p5, axis=-1)
         horizontal = 2.0 * np.linalg.norm(p1 - p4, axis=-1)
         ratios.append(vertical / np.maximum(horizontal, 1e-9))
-    return 0.5 * (ratios[0] + ratios[1])
+    return np.stack(ratios, axis=-1)
+
+
+def eye_aspect_ratio(points: np.ndarray) -> np.ndarray:
+    """Mean eye aspect ratio of both eyes of landmarks [...,68,2] → [...] (`eye_aspect_ratios`)."""
+    ratios = eye_aspect_ratios(points)
+    return 0.5 * (ratios[..., 0] + ratios[..., 1])
 
 
 def fill_missing(points: np.ndarray, found: np.ndarray) -> np.ndarray:

@@ -134,28 +134,18 @@ class AudioEncoder(nn.Module):
 
 # ----------------------------------------------------------------------------- eyes
 
-LEFT_EYE = slice(36, 42)
-"""iBUG 68 points of the eye on the image's left: corner, two upper lid, corner, two lower lid."""
-RIGHT_EYE = slice(42, 48)
-"""iBUG 68 points of the eye on the image's right."""
-
-
 def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
     """Mean eye aspect ratio (Soukupová & Čech 2016) of both eyes per frame: [T, 68, 2] -> float32 [T].
 
     EAR = (|p2 - p6| + |p3 - p5|) / (2 |p1 - p4|) with p1..p6 an eye's six iBUG points;
     about 0.25-0.35 open, near 0 closed.
     """
+    from bench.data import preprocess
+
     lm = np.asarray(landmarks, np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (68, 2):
         raise ValueError(f"eye_aspect_ratio: landmarks must be [T, 68, 2], got {lm.shape}")
-    ratios = []
-    for eye in (LEFT_EYE, RIGHT_EYE):
-        p = lm[:, eye]
-        vertical = np.linalg.norm(p[:, 1] - p[:, 5], axis=-1) + np.linalg.norm(p[:, 2] - p[:, 4], axis=-1)
-        horizontal = 2.0 * np.linalg.norm(p[:, 0] - p[:, 3], axis=-1)
-        ratios.append(vertical / np.maximum(horizontal, 1e-6))
-    return np.mean(ratios, axis=0).astype(np.float32)
+    return preprocess.eye_aspect_ratio(lm).astype(np.float32)
 
 
 def eye_feature(annotations: dict[str, np.ndarray], num_frames: int) -> tuple[np.ndarray | None, str]:

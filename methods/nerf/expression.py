@@ -43,11 +43,6 @@ def _smooth(values: np.ndarray) -> np.ndarray:
     return savgol_filter(values, 5, 3, axis=0)
 
 
-def _ear(eye: np.ndarray) -> np.ndarray:
-    vertical = np.linalg.norm(eye[:, 1] - eye[:, 5], axis=-1) + np.linalg.norm(eye[:, 2] - eye[:, 4], axis=-1)
-    return vertical / np.maximum(2.0 * np.linalg.norm(eye[:, 0] - eye[:, 3], axis=-1), 1e-6)
-
-
 def landmark_expression(landmarks: np.ndarray) -> np.ndarray:
     """The seven upper-face features of the module docstring from iBUG-68 landmarks [T, 68, 2] -> float32 [T, 7]."""
     lm = np.asarray(landmarks, np.float64)
@@ -66,7 +61,10 @@ def landmark_expression(landmarks: np.ndarray) -> np.ndarray:
     right_brow = height(lm[:, _SUBJECT_RIGHT_BROW], right_eye_c)
     left_brow = height(lm[:, _SUBJECT_LEFT_BROW], left_eye_c)
     inner = 0.5 * (right_brow[:, -1] + left_brow[:, 0])       # iBUG 21 and 22
-    ear_r, ear_l = _ear(lm[:, _SUBJECT_RIGHT_EYE]), _ear(lm[:, _SUBJECT_LEFT_EYE])
+    from bench.data.preprocess import eye_aspect_ratios
+
+    ratios = eye_aspect_ratios(lm)              # image-left eye (the subject's right), image-right eye
+    ear_r, ear_l = ratios[:, 0], ratios[:, 1]
     blink_l = 1.0 - ear_l / max(float(np.median(ear_l)), 1e-6)
     blink_r = 1.0 - ear_r / max(float(np.median(ear_r)), 1e-6)
     feats = np.stack([-left_brow.mean(1), -right_brow.mean(1), inner, left_brow[:, -1], right_brow[:, 0], blink_l, blink_r], axis=-1)

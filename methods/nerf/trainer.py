@@ -55,7 +55,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -69,6 +69,7 @@ from bench.devices import resolve_device
 from bench.errors import BenchError, InputError
 from bench.types import Checkpoint, Clip, Drive, MethodConfig, Video
 from methods.nerf import losses
+from methods.nerf.portrait import fill_neck_gap, neck_colour, portrait_blend
 from methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature, feature_stats, normalise_windows
 from methods.nerf.checkpoint import load_checkpoint, save_checkpoint
 from methods.nerf.fields import ERNeRFField, HeadField, IndividualCodes, RADNeRFField
@@ -577,8 +578,6 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         weights, extra["temporal_mask"] = loss_weights(clip.frames, head_mask, TemporalMaskSettings(threshold=cfg.flow_threshold))
         torso_weight = torch.from_numpy(np.round(weights * 255).astype(np.uint8)).to(device)  # 1 byte per pixel
     if cfg.neck_fill and "landmarks" in ann and "torso_mask" in ann:
-        from methods.nerf.portrait import neck_colour
-
         extra["neck_colour"] = (neck_colour(clip.frames, np.asarray(ann["landmarks"]), ann["torso_mask"]) / 255.0).tolist()
     return PreparedClip(
         frames=torch.from_numpy(np.ascontiguousarray(clip.frames)).to(device),
@@ -907,6 +906,32 @@ class _Trainer:
         for g in opt.param_groups:
             g["lr"] = g["initial_lr"] * factor
 
+    def _optimise(self, stage: str, opt: torch.optim.Optimizer, count: int, lr_factor: Callable[[int], float],
+                  step_fn: Callable[[int, int], tuple[torch.Tensor, float]], *, first_step: int = 0,
+                  occupancy: bool = False) -> None:
+        """`count` optimiser steps of one stage: schedule, loss, update, curves and progress; times the stage.
+
+        `step_fn(k, step)` gives (loss, batch PSNR) for the stage's k-th step, `step = first_step + k`
+        counting from the start of training (the lip stage continues the head stage's count);
+        `occupancy` refreshes the occupancy grid every `update_extra_interval` steps first.
+        """
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        bar = tqdm(range(count), desc=f"{self.kind} {stage}", unit="step", leave=False, disable=None)
+        for k in bar:
+            step = first_step + k
+            if occupancy and cfg.occupancy_resolution > 0 and step % cfg.update_extra_interval == 0:
+                self.update_occupancy()
+            self._schedule(opt, lr_factor(step))
+            loss, p = step_fn(k, step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if k % cfg.log_every == 0 or k == count - 1:
+                self._log(stage, step, float(loss.detach()), p, opt, t0)
+                bar.set_postfix(loss=f"{float(loss.detach()):.4f}", psnr=f"{p:.2f}")
+        self.timings[stage] = time.perf_counter() - t0
+
     def _log(self, stage: str, step: int, loss: float, psnr_value: float, opt: torch.optim.Optimizer, t0: float) -> None:
         self.curves.add(stage=stage, step=step, loss=loss, psnr=psnr_value, lr=float(opt.param_groups[0]["lr"]),
                         seconds=time.perf_counter() - t0, samples=self.samples)
@@ -971,22 +996,10 @@ class _Trainer:
         opt = _optimizer(head_param_groups(self.model, cfg), cfg)
         for g in opt.param_groups:
             g["initial_lr"] = g["lr"]
-        t0 = time.perf_counter()
         iters = max(cfg.iters, 0)
         self.model.train()
-        bar = tqdm(range(iters), desc=f"{self.kind} head", unit="step", leave=False, disable=None)
-        for step in bar:
-            if cfg.occupancy_resolution > 0 and step % cfg.update_extra_interval == 0:
-                self.update_occupancy()
-            self._schedule(opt, cfg.lr_decay ** (step / max(iters, 1)))
-            loss, p = self.head_step(step, iters)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if step % cfg.log_every == 0 or step == iters - 1:
-                self._log("head", step, float(loss.detach()), p, opt, t0)
-                bar.set_postfix(loss=f"{float(loss.detach()):.4f}", psnr=f"{p:.2f}")
-        self.timings["head"] = time.perf_counter() - t0
+        self._optimise("head", opt, iters, lambda step: cfg.lr_decay ** (step / max(iters, 1)),
+                       lambda k, step: self.head_step(step, iters), occupancy=True)
         self.lips_reason = self.train_lips(opt, iters)
         if cfg.occupancy_resolution > 0 and iters > 0:
             self.update_occupancy()
@@ -1001,22 +1014,11 @@ class _Trainer:
         model, reason = losses.load_lpips(self.device)
         if model is None:
             return f"LPIPS unavailable: {reason}"
-        t0 = time.perf_counter()
         total = head_iters + cfg.lips_iters
-        bar = tqdm(range(cfg.lips_iters), desc=f"{self.kind} lips", unit="step", leave=False, disable=None)
-        for k in bar:
-            step = head_iters + k
-            if cfg.occupancy_resolution > 0 and step % cfg.update_extra_interval == 0:
-                self.update_occupancy()
-            self._schedule(opt, cfg.lips_lr_decay ** (step / max(total, 1)))
-            # the references alternate: a lips-box step with LPIPS, then an ordinary step
-            loss, p = self.lips_step(model) if k % 2 == 0 else self.head_step(step, total)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if k % cfg.log_every == 0 or k == cfg.lips_iters - 1:
-                self._log("lips", step, float(loss.detach()), p, opt, t0)
-        self.timings["lips"] = time.perf_counter() - t0
+        # the references alternate: a lips-box step with LPIPS, then an ordinary step
+        self._optimise("lips", opt, cfg.lips_iters, lambda step: cfg.lips_lr_decay ** (step / max(total, 1)),
+                       lambda k, step: self.lips_step(model) if k % 2 == 0 else self.head_step(step, total),
+                       first_step=head_iters, occupancy=True)
         return ""
 
     def torso_step(self, step: int, iters: int) -> tuple[torch.Tensor, float]:
@@ -1060,20 +1062,10 @@ class _Trainer:
         opt = _optimizer(torso_param_groups(self.model, cfg), cfg)
         for g in opt.param_groups:
             g["initial_lr"] = g["lr"]
-        t0 = time.perf_counter()
-        bar = tqdm(range(iters), desc=f"{self.kind} torso", unit="step", leave=False, disable=None)
-        for step in bar:
-            self._schedule(opt, cfg.lr_decay ** (step / max(iters, 1)))
-            loss, p = self.torso_step(step, iters)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if step % cfg.log_every == 0 or step == iters - 1:
-                self._log("torso", step, float(loss.detach()), p, opt, t0)
-                bar.set_postfix(loss=f"{float(loss.detach()):.4f}", psnr=f"{p:.2f}")
+        self._optimise("torso", opt, iters, lambda step: cfg.lr_decay ** (step / max(iters, 1)),
+                       lambda k, step: self.torso_step(step, iters))
         for p in self.model.parameters():
             p.requires_grad_(True)
-        self.timings["torso"] = time.perf_counter() - t0
 
 
 def checkpoint_config(kind: str, cfg: NeRFConfig, data: PreparedClip, height: int, width: int, num_train: int,
@@ -1196,7 +1188,7 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
         raise InputError(f"portrait compositing needs the drive's original frames at {w}x{h} (self-driven tests only): "
                          "set portrait=off to render the full frame")
     eye_value = torch.tensor(np.atleast_1d(np.asarray(saved["eye"].get("render_value", 0.0), np.float32)), device=dev)
-    neck = saved.get("neck_colour") if cfg.neck_fill else None
+    neck = np.asarray(saved["neck_colour"], np.float32) if cfg.neck_fill and saved.get("neck_colour") else None
     c2w = torch.from_numpy(geometry.camera_to_nerf(poses)).to(dev)
     poses_t = torch.from_numpy(poses.astype(np.float32)).to(dev)
     rect = geometry.project_box(poses, intr[0], intr[1], intr[2] - 0.5, intr[3] - 0.5, h, w)
@@ -1240,13 +1232,8 @@ def render_drive(path: Path, config_cls: type[NeRFConfig], drive: Drive, device:
             head_alpha[p] = res.accumulation
         frame = image.clamp(0, 1).reshape(h, w, 3).cpu().numpy()
         if neck is not None:
-            from methods.nerf.portrait import fill_neck_gap
-
-            frame = fill_neck_gap(frame, head_alpha.reshape(h, w).cpu().numpy(), torso_alpha.reshape(h, w).cpu().numpy(),
-                                  np.asarray(neck, np.float32))
+            frame = fill_neck_gap(frame, head_alpha.reshape(h, w).cpu().numpy(), torso_alpha.reshape(h, w).cpu().numpy(), neck)
         out[i] = (frame * 255.0 + 0.5).astype(np.uint8)
         if cfg.portrait:
-            from methods.nerf.portrait import portrait_blend
-
             out[i] = portrait_blend(out[i], np.asarray(drive.original_frames[i]), head_alpha.reshape(h, w).cpu().numpy())
     return Video(frames=out, fps=drive.fps, audio=drive.audio, sample_rate=drive.sample_rate)
