@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import methods.denoise.mss as mss_mod
-import methods.denoise.spectral_gating  # noqa: F401 - registers "noisereduce"
-import methods.denoise.specsub  # noqa: F401 - registers "specsub"
-import methods.denoise.wiener  # noqa: F401 - registers "wiener"
-from bench.data.speech import make_noise, synthesize
-from bench.plugins import METHODS
+import talkbench.methods.enhance.mss as mss_mod
+import talkbench.methods.enhance.spectral_gating  # noqa: F401 - registers "noisereduce"
+import talkbench.methods.enhance.specsub  # noqa: F401 - registers "specsub"
+import talkbench.methods.enhance.wiener  # noqa: F401 - registers "wiener"
+from talkbench.datasets.speech import make_noise, synthesize
+from talkbench.core.registries import METHODS
 
 SR = 16_000
 SECONDS = 10.0

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from metrics.face import landmarks as lm
-from metrics.face.lmd import lmd
+from talkbench.perception import landmarks as lm
+from talkbench.metrics.face.lmd import lmd
 
 N_FRAMES = 16
 

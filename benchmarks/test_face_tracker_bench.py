@@ -1,4 +1,4 @@
-"""Throughput of the 3DMM face tracker (bench/data/face_tracker.py) on CPU, frames/s.
+"""Throughput of the 3DMM face tracker (bench/face3d/tracker.py) on CPU, frames/s.
 
 550 frames (the synthetic portrait's length) at 512 px, 0.5 px landmark noise, a face 0.8 m away
 turning ±8° / ±5°. Two model sizes: a small one (5 identity, 4 expression components) and one of
@@ -14,9 +14,9 @@ import numpy as np
 from head_motion import wobble_poses
 import pytest
 
-from bench.data.face_tracker import track_face
-from bench.data.head_pose import TEMPLATE_68, intrinsic_matrix, project_points
-from bench.data.morphable_model import MorphableModel
+from talkbench.face3d.tracker import track_face
+from talkbench.face3d.template import TEMPLATE_68, intrinsic_matrix, project_points
+from talkbench.face3d.morphable_model import MorphableModel
 
 N_FRAMES = 550
 SIZE = 512

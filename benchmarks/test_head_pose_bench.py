@@ -1,4 +1,4 @@
-"""Throughput of the head-pose fit (bench/data/head_pose.py) on CPU, frames/s.
+"""Throughput of the head-pose fit (bench/face3d/template.py) on CPU, frames/s.
 
 550 frames (the synthetic portrait's length) of the template's own landmarks under a smooth head
 motion at 512 px, with 0.5 px noise: the per-frame PnP with the focal given, and the whole fit
@@ -11,7 +11,7 @@ import numpy as np
 from head_motion import wobble_poses
 import pytest
 
-from bench.data.head_pose import TEMPLATE_68, fit_head_poses, intrinsic_matrix, project_points
+from talkbench.face3d.template import TEMPLATE_68, fit_head_poses, intrinsic_matrix, project_points
 
 N_FRAMES = 550
 SIZE = 512

@@ -11,8 +11,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from metrics.image.psnr import psnr_per_frame
-from metrics.image.ssim import ssim_per_frame
+from talkbench.metrics.image.psnr import psnr_per_frame
+from talkbench.metrics.image.ssim import ssim_per_frame
 
 N_FRAMES = 16
 SIZE = 256
@@ -31,9 +31,9 @@ def random_alexnet_installed(tmp_path_factory: pytest.TempPathFactory):
     """A random alexnet in a temporary BENCH_HOME with the registry expecting its hash; undone afterwards."""
     import torch
 
-    from bench import weights
-    from bench.torchvision_compat import import_torchvision
-    from metrics.image import lpips as lpips_mod
+    from talkbench.infra import weights
+    from talkbench.infra.torchvision_compat import import_torchvision
+    from talkbench.metrics.image import lpips as lpips_mod
 
     tv = import_torchvision()
     home = tmp_path_factory.mktemp("bench_home")
@@ -68,7 +68,7 @@ def test_ssim_throughput(benchmark, record_throughput, frame_pair) -> None:
 def test_lpips_throughput(benchmark, record_throughput, frame_pair, random_alexnet_installed) -> None:
     import torch
 
-    from metrics.image.lpips import get_model, lpips_per_frame
+    from talkbench.metrics.image.lpips import get_model, lpips_per_frame
 
     pred, ref = frame_pair
     get_model("alex", "cpu")  # build (and verify the file) outside the timed calls

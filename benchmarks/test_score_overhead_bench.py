@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.io.video import read_video, write_video
-from bench.scoring import score_files
-from metrics.image.psnr import PSNR
-from metrics.image.ssim import SSIM
+from talkbench.io.video import read_video, write_video
+from talkbench.harness.scoring import score_files
+from talkbench.metrics.image.psnr import PSNR
+from talkbench.metrics.image.ssim import SSIM
 
 N_FRAMES, SIZE = 50, 256
 METRICS = ["psnr", "ssim"]
@@ -50,7 +50,7 @@ def test_score_in_process(benchmark, video_pair, record_throughput) -> None:
 
 def test_score_cli(benchmark, video_pair, record_throughput, tmp_path: Path) -> None:
     env = dict(os.environ, BENCH_HOME=str(tmp_path))
-    cmd = [sys.executable, "-m", "bench.cli", "score", "--pred", str(video_pair[0]), "--ref", str(video_pair[1]), "--json",
+    cmd = [sys.executable, "-m", "talkbench.cli.main", "score", "--pred", str(video_pair[0]), "--ref", str(video_pair[1]), "--json",
            "--metric", "psnr", "--metric", "ssim"]
     benchmark.pedantic(lambda: subprocess.run(cmd, check=True, capture_output=True, env=env), rounds=3, iterations=1)
     record_throughput("bench score CLI subprocess", benchmark, N_FRAMES)

@@ -12,13 +12,13 @@ import math
 import numpy as np
 import pytest
 
-from bench.data.speech import make_noise, synthesize
-from bench.types import SAMPLE_RATE, Audio
-from metrics.speech import composite as comp
-from metrics.speech.composite import CBAK, COVL, CSIG
-from metrics.speech.pesq import PESQ, PESQNarrowBand
-from metrics.speech.snr import SISDR, SegSNR
-from metrics.speech.stoi import ESTOI, STOI
+from talkbench.datasets.speech import make_noise, synthesize
+from talkbench.core.types import SAMPLE_RATE, Audio
+from talkbench.metrics.speech import composite as comp
+from talkbench.metrics.speech.composite import CBAK, COVL, CSIG
+from talkbench.metrics.speech.pesq import PESQ, PESQNarrowBand
+from talkbench.metrics.speech.snr import SISDR, SegSNR
+from talkbench.metrics.speech.stoi import ESTOI, STOI
 
 TEXT = "The quick brown fox jumps over the lazy dog."
 

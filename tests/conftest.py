@@ -43,7 +43,7 @@ def bench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path) -> Path:
     """The shipped cards, the synthetic ones made small for speed (5 s at 64 px; 4 noisy utterances)."""
-    import bench.data.cards as cards
+    import talkbench.datasets.cards as cards
 
     directory = tmp_path / "cards"
     directory.mkdir()

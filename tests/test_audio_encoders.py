@@ -1,4 +1,4 @@
-"""Audio feature extractors (bench/audio_encoders.py) on tiny random models made here, and their wiring.
+"""Audio feature extractors (bench/audio_features/extractors.py) on tiny random models made here, and their wiring.
 
 The HuBERT and wav2vec models are random and small (hidden size 32, two layers), saved with
 `save_pretrained` and installed through the weights registry like the real snapshots. Each
@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import torch
 
-from bench import audio_encoders as ae
-from bench import weights
-from bench.errors import BenchError, InputError, UnknownNameError, WeightsMissing
-from bench.types import SAMPLE_RATE
+from talkbench.audio_features import extractors as ae
+from talkbench.infra import weights
+from talkbench.core.errors import BenchError, InputError, UnknownNameError, WeightsMissing
+from talkbench.core.types import SAMPLE_RATE
 
 HUBERT, W2V, DS = "hubert_large_ls960_ft", "wav2vec2_xlsr53_esperanto", "deepspeech_0_1_0"
 
 
 def _transformers():
-    from bench.torchvision_compat import import_torchvision
+    from talkbench.infra.torchvision_compat import import_torchvision
 
     import_torchvision()  # transformers imports torchvision; on CPU torch it needs the project's shim
     import transformers
@@ -149,7 +149,7 @@ def test_snapshot_entries_and_missing_weights(bench_home: Path) -> None:
 
 def test_install_status_tamper_and_bad_snapshots(bench_home: Path, snapshots: dict[str, Path], tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.cli import main
+    from talkbench.cli.main import main
 
     assert main(["weights", "install", HUBERT, "--from", str(snapshots["hubert"])]) == 0
     assert "pinned at install" in capsys.readouterr().out
@@ -227,7 +227,7 @@ def test_frame_rates_and_the_log_mel_default(installed: dict[str, Path]) -> None
     np.testing.assert_array_equal(at50[0::2], at25)  # frame i at 50 fps takes window round(i / 2)
     mel, info = ae.extract("log-mel", audio, 50, 25.0, n_mels=24)
     assert mel.shape == (50, 24, 16) and info["weights"] is None and info["normalised"].startswith("per channel")
-    from methods.nerf.audio import AudioNet, audio_windows
+    from talkbench.methods.nerf.audio import AudioNet, audio_windows
 
     np.testing.assert_array_equal(mel, audio_windows(audio, 50, 25.0, n_mels=24))
     assert AudioNet(32, 8, win_size=2)(torch.from_numpy(at25[:4])).shape == (4, 8)  # ER-NeRF's HuBERT windows
@@ -300,7 +300,7 @@ def test_deepspeech_follows_the_official_protocol(bench_home: Path, tmp_path: Pa
 
 
 def test_prepare_computes_and_stores_extractor_features(installed: dict[str, Path]) -> None:
-    from bench.data.preprocess import PreprocessOptions, is_extractor_name, load_audio_features, preprocess
+    from talkbench.prepare.preprocess import PreprocessOptions, is_extractor_name, load_audio_features, preprocess
 
     audio = _speech(1.2, 5)
     feats, meta, notes = load_audio_features("wav2vec", 30, audio=audio, fps=25.0)
@@ -322,10 +322,10 @@ TINY = {"iters": "2", "lips_iters": "0", "torso_iters": "0", "num_rays": "64", "
 
 def test_nerf_trains_and_renders_on_hubert_features(tiny_cards: Path, installed: dict[str, Path], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.data.cards import load_dataset
-    from bench.plugins import METHODS
-    from bench.types import Drive
-    from methods.nerf.trainer import CHECKPOINT_FILE, load_model
+    from talkbench.datasets.cards import load_dataset
+    from talkbench.core.registries import METHODS
+    from talkbench.core.types import Drive
+    from talkbench.methods.nerf.trainer import CHECKPOINT_FILE, load_model
 
     cls = METHODS.get("er-nerf")
     clip = load_dataset("synthetic-portrait", "smoke")
@@ -365,9 +365,9 @@ def test_syncnet_lip_encoder_is_syncnets_audio_tower_on_centred_mfcc_windows(ben
     """`syncnet`: frame i's embedding is forward_aud of MFCC rows 4(i-2) .. 4(i+3), zero-padded at the ends."""
     from syncnet_python.SyncNetModel import S
 
-    from bench import audio_encoders as ae
-    from bench import weights
-    from metrics.sync.syncnet import float_to_int16, mfcc_features
+    from talkbench.audio_features import extractors as ae
+    from talkbench.infra import weights
+    from talkbench.metrics.sync.syncnet import float_to_int16, mfcc_features
 
     torch.manual_seed(0)
     net = S().eval()

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.errors import BenchError, InputError
-from bench.types import MetricContext, Video
-from metrics.face import openface
-from metrics.face.aue import (
+from talkbench.core.errors import BenchError, InputError
+from talkbench.core.types import MetricContext, Video
+from talkbench.metrics.face import openface
+from talkbench.metrics.face.aue import (
     AU_LOWER,
     AU_R,
     AU_UPPER,
@@ -31,7 +31,7 @@ from metrics.face.aue import (
     au_errors,
     check_policy,
 )
-from metrics.face.openface import (
+from talkbench.metrics.face.openface import (
     AU_INTENSITY,
     ENV_VAR,
     INSTALL_URL,

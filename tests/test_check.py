@@ -2,8 +2,8 @@ import json
 import math
 from pathlib import Path
 
-from bench.check import compare, load_baseline, report, write_baseline
-from bench.store import ResultRow, Store
+from talkbench.report.check import compare, load_baseline, report, write_baseline
+from talkbench.harness.store import ResultRow, Store
 
 
 def put(store: Store, method: str, metric: str, value: float | None, reason: str | None = None) -> None:

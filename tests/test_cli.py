@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bench.cli import main
-from bench.io.video import write_video
+from talkbench.cli.main import main
+from talkbench.io.video import write_video
 
 
 def frames(count: int = 12, size: int = 32, seed: int = 0) -> np.ndarray:
@@ -109,7 +109,7 @@ def test_prepare_resamples_and_downmixes_with_notes(tmp_path: Path, bench_home: 
     assert code == 0
     assert "2-channel audio downmixed to mono" in out and "resampled 44100 Hz -> 16000 Hz" in out
     assert "trimmed" in out and "50 frames at 25 fps" in out and "45 train / 5 test" in out
-    from bench.data.cards import load_dataset
+    from talkbench.datasets.cards import load_dataset
 
     clip = load_dataset("may", "smoke")  # prepared clips are resized to the profile's resolution
     assert clip.frames.shape == (50, 128, 128, 3) and len(clip.audio) == 32000
@@ -148,10 +148,10 @@ def test_run_leaderboard_and_check_detects_tampering(tiny_cards: Path, tmp_path:
 
 
 def test_corrupt_checkpoint_is_named(tmp_path: Path) -> None:
-    from bench.errors import InputError
-    from bench.types import Checkpoint, Drive
-    from methods.retrieval import Retrieval
-    from methods.static import Static
+    from talkbench.core.errors import InputError
+    from talkbench.core.types import Checkpoint, Drive
+    from talkbench.methods.baselines.retrieval import Retrieval
+    from talkbench.methods.baselines.static import Static
 
     (tmp_path / "frame.npy").write_bytes(b"\x93NUMPY garbage")
     (tmp_path / "index.npz").write_bytes(b"PK garbage")
@@ -164,7 +164,7 @@ def test_corrupt_checkpoint_is_named(tmp_path: Path) -> None:
 
 def test_muxed_audio_keeps_its_timing(tmp_path: Path) -> None:
     """AAC priming samples must not delay the audio of a written mp4 (LSE would read it as an A/V offset)."""
-    from bench.io.video import read_video, write_video
+    from talkbench.io.video import read_video, write_video
 
     sr = 16000
     audio = np.zeros(3 * sr, np.float32)

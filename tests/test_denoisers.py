@@ -1,4 +1,4 @@
-"""Speech denoisers (passthrough, specsub, mss, wiener, noisereduce) and the bench.enhance API.
+"""Speech denoisers (passthrough, specsub, mss, wiener, noisereduce) and the talkbench.harness.denoise API.
 
 The test signal is real (espeak-ng) speech after 0.5 s of silence, so the leading frames hold
 noise only (the assumption of WildTalker's MSS), mixed with seeded white or pink noise at 5 dB.
@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import methods.denoise.mss as mss_mod
-import methods.denoise.passthrough  # noqa: F401 - registers "passthrough"
-import methods.denoise.spectral_gating as gating_mod
-import methods.denoise.specsub as specsub_mod
-import methods.denoise.wiener  # noqa: F401 - registers "wiener"
-from bench import dsp
-from bench.data.speech import make_noise, synthesize
-from bench.enhance import denoise, denoise_file
-from bench.errors import BenchError, InputError
-from bench.io.audio import read_audio, write_audio
-from bench.plugins import METHODS
+import talkbench.methods.enhance.mss as mss_mod
+import talkbench.methods.enhance.passthrough  # noqa: F401 - registers "passthrough"
+import talkbench.methods.enhance.spectral_gating as gating_mod
+import talkbench.methods.enhance.specsub as specsub_mod
+import talkbench.methods.enhance.wiener  # noqa: F401 - registers "wiener"
+from talkbench import dsp
+from talkbench.datasets.speech import make_noise, synthesize
+from talkbench.harness.denoise import denoise, denoise_file
+from talkbench.core.errors import BenchError, InputError
+from talkbench.io.audio import read_audio, write_audio
+from talkbench.core.registries import METHODS
 
 SR = 16_000
 ALL = ["passthrough", "specsub", "mss", "wiener", "noisereduce"]
@@ -102,7 +102,7 @@ def test_denoisers_raise_snr_and_si_sdr(name: str, kind: str, white, pink) -> No
 
 
 def _mss_reference(noisy: np.ndarray, scales, alpha: float, noise_seconds: float) -> np.ndarray:
-    """WildTalker Eq. 1-2 written out directly on bench.dsp (whole signal, angle/exp phase)."""
+    """WildTalker Eq. 1-2 written out directly on talkbench.dsp (whole signal, angle/exp phase)."""
     outs = []
     for n_fft, hop, win in scales:
         spec = dsp.stft(noisy, n_fft, hop, win)
@@ -209,7 +209,7 @@ def test_enhance_denoise_file_round_trip(tmp_path: Path, white) -> None:
 
 
 def test_centered_slice_is_reflect_then_zero_padding() -> None:
-    """The one padding rule (bench.dsp.centered_slice) used by dsp.stft and the block driver alike."""
+    """The one padding rule (talkbench.dsp.centered_slice) used by dsp.stft and the block driver alike."""
     x = np.arange(1, 3001, dtype=np.float32)
     for n_fft, hop in [(512, 128), (400, 160), (2048, 512)]:
         pad = n_fft // 2
@@ -223,8 +223,8 @@ def test_centered_slice_is_reflect_then_zero_padding() -> None:
 
 
 def test_mss_noise_from_the_quietest_stretch_when_the_audio_starts_with_speech() -> None:
-    from methods.denoise.mss import MSS, MSSConfig
-    from methods.denoise.noise_estimate import quietest_segment_start
+    from talkbench.methods.enhance.mss import MSS, MSSConfig
+    from talkbench.methods.enhance.noise_estimate import quietest_segment_start
 
     rng = np.random.default_rng(0)
     sr = 16000
@@ -249,7 +249,7 @@ def test_mss_noise_from_the_quietest_stretch_when_the_audio_starts_with_speech()
 
 
 def test_quietest_stretch_skips_digital_silence() -> None:
-    from methods.denoise.noise_estimate import quietest_segment_start
+    from talkbench.methods.enhance.noise_estimate import quietest_segment_start
 
     sr = 16000
     rng = np.random.default_rng(1)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bench.cli import main
-from bench.runner import JobSpec, run_jobs
-from bench.store import Store
+from talkbench.cli.main import main
+from talkbench.harness.runner import JobSpec, run_jobs
+from talkbench.harness.store import Store
 
 
 def enhance(method: str, **kw: object) -> JobSpec:
@@ -46,7 +46,7 @@ def test_leaderboard_with_claims_and_per_snr_tables(tiny_cards: Path, capsys: py
 
 
 def test_score_audio_json_and_denoise_cli(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.data.speech import synthesize
+    from talkbench.datasets.speech import synthesize
 
     clean = np.concatenate([np.zeros(8000, np.float32), synthesize("Kick the ball straight and follow through.")])
     noisy = clean + 0.02 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
@@ -81,7 +81,7 @@ def test_voicebank_prepare_checks_and_converts(tmp_path: Path, bench_home: Path,
     assert main(["data", "prepare", "--card", "voicebank-demand", "--path", str(tmp_path / "vb")]) == 0
     out = capsys.readouterr().out
     assert "resampled [48000] Hz -> 16000 Hz" in out and "824 utterances" in out and "snr=2.5" in out
-    from bench.data.cards import load_speech
+    from talkbench.datasets.cards import load_speech
 
     speech = load_speech("voicebank-demand", "smoke")
     assert len(speech.utterances) == 824 and len(speech.utterances[0].clean) == 320

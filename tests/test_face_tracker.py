@@ -1,4 +1,4 @@
-"""The 3DMM face tracker (bench/data/face_tracker.py) and the morphable-model format (bench/data/morphable_model.py)."""
+"""The 3DMM face tracker (bench/face3d/tracker.py) and the morphable-model format (bench/face3d/morphable_model.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.data.face_tracker import FaceTrackFit, landmark_weights, track_face
-from bench.data.head_pose import (
+from talkbench.face3d.tracker import FaceTrackFit, landmark_weights, track_face
+from talkbench.face3d.template import (
     TEMPLATE_68,
     fit_head_poses,
     intrinsic_matrix,
     pose_errors,
     project_points,
 )
-from bench.data.morphable_model import (
+from talkbench.face3d.morphable_model import (
     MorphableModel,
     convert_3dmm_info,
     load_morphable_model,
@@ -25,7 +25,7 @@ from bench.data.morphable_model import (
     resolve_morphable_model,
     save_morphable_model,
 )
-from bench.errors import InputError, WeightsMissing
+from talkbench.core.errors import InputError, WeightsMissing
 
 REPO = Path(__file__).resolve().parents[1]
 H, W = 480, 640
@@ -268,8 +268,8 @@ def test_converter_unpickles_numpy_arrays_only(tmp_path: Path) -> None:
 
 
 def test_weights_install_converts_pins_and_resolves(bench_home: Path, tmp_path: Path) -> None:
-    from bench import weights
-    from bench.cli import main
+    from talkbench.infra import weights
+    from talkbench.cli.main import main
 
     with pytest.raises(WeightsMissing) as missing:
         resolve_morphable_model(None)
@@ -290,10 +290,10 @@ def test_weights_install_converts_pins_and_resolves(bench_home: Path, tmp_path: 
 
 
 def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.cli import main
-    from bench.data import synthetic
-    from bench.data.cards import load_dataset
-    from bench.io.video import write_video
+    from talkbench.cli.main import main
+    from talkbench.datasets import synthetic
+    from talkbench.datasets.cards import load_dataset
+    from talkbench.io.video import write_video
 
     card = tomllib.loads((REPO / "datasets" / "synthetic-portrait.toml").read_text())
     card["generator"]["seconds"] = 1.0
@@ -310,7 +310,7 @@ def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys
     assert prepared.annotations["exp_coeffs"].shape == (clip.num_frames, 4)
     assert prepared.annotations["head_pose"].shape == (clip.num_frames, 4, 4)
     meta = prepared.meta["head_pose"]
-    assert meta["fit"] == "bench.data.face_tracker.track_face" and meta["model"]["name"] == "synthetic-test"
+    assert meta["fit"] == "talkbench.face3d.tracker.track_face" and meta["model"]["name"] == "synthetic-test"
     assert len(meta["id_coeffs"]) == 5 and meta["rmse_px_mean"] < 2.0
     assert "synthetic-test" in prepared.meta["head_pose_convention"]
     assert prepared.meta["preprocess"]["options"]["head_pose"] == "3dmm"

@@ -1,4 +1,4 @@
-"""Head pose from 2D landmarks (bench/data/head_pose.py): template, PnP fit, focal search, smoothing, errors."""
+"""Head pose from 2D landmarks (bench/face3d/template.py): template, PnP fit, focal search, smoothing, errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.data.head_pose import (
+from talkbench.face3d.template import (
     IBUG_FLIP,
     RIGID_POINTS,
     TEMPLATE_68,
@@ -19,7 +19,7 @@ from bench.data.head_pose import (
     pose_errors,
     project_points,
 )
-from bench.errors import InputError
+from talkbench.core.errors import InputError
 
 CARDS = Path(__file__).resolve().parents[1] / "datasets"
 H, W = 480, 640
@@ -76,7 +76,7 @@ def test_template_axes_scale_and_symmetry():
 
 def test_template_is_reproducible_from_lfw_meshes():
     pytest.importorskip("mediapipe")
-    from bench.data.head_pose import derive_template, lfw_mesh_vertices
+    from talkbench.face3d.template import derive_template, lfw_mesh_vertices
 
     vertices = lfw_mesh_vertices()
     assert len(vertices) >= 90
@@ -204,7 +204,7 @@ def test_synthetic_portrait_ground_truth_landmarks(bench_home):
     rotations come out too small): rotation error after the template's constant offset mean 2.9°,
     max 6.2°; relative to frame 0 mean 4.5°, max 8.5°; roll is tracked with gain 1.03.
     """
-    from bench.data.synthetic import generate_portrait
+    from talkbench.datasets.synthetic import generate_portrait
 
     card = copy.deepcopy(tomllib.loads((CARDS / "synthetic-portrait.toml").read_text()))
     clip = generate_portrait(card, 128)

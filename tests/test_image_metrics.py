@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from bench.errors import InputError
-from bench.types import MetricContext, Video
-from metrics.image import psnr as psnr_mod
-from metrics.image.frames import check_pair, to_float
-from metrics.image.psnr import PSNR, psnr_per_frame
-from metrics.image.ssim import SSIM, SSIM_SETTINGS, ssim_per_frame
+from talkbench.core.errors import InputError
+from talkbench.core.types import MetricContext, Video
+from talkbench.metrics.image import psnr as psnr_mod
+from talkbench.metrics.image.frames import check_pair, to_float
+from talkbench.metrics.image.psnr import PSNR, psnr_per_frame
+from talkbench.metrics.image.ssim import SSIM, SSIM_SETTINGS, ssim_per_frame
 
 
 def _frames(seed: int, t: int = 5, h: int = 48, w: int = 40) -> np.ndarray:
@@ -148,7 +148,7 @@ def test_ssim_identical_is_one_and_class() -> None:
 @pytest.mark.parametrize("metric_cls", ["psnr", "ssim", "lpips"])
 @pytest.mark.parametrize("ref_shape", [(4, 32, 32, 3), (5, 32, 30, 3)])
 def test_mismatched_shapes_raise_input_error(metric_cls: str, ref_shape: tuple[int, ...]) -> None:
-    from bench.plugins import METRICS
+    from talkbench.core.registries import METRICS
 
     metric = METRICS.get(metric_cls)()
     pred = _video(np.zeros((5, 32, 32, 3), np.uint8), "runs/x/render.mp4")
@@ -168,8 +168,8 @@ def random_alexnet(tmp_path_factory: pytest.TempPathFactory):
     """A seeded randomly initialised torchvision alexnet state_dict saved to a file: (path, state_dict, sha256)."""
     import torch
 
-    from bench.torchvision_compat import import_torchvision
-    from bench.weights import sha256_of
+    from talkbench.infra.torchvision_compat import import_torchvision
+    from talkbench.infra.weights import sha256_of
 
     tv = import_torchvision()
     torch.manual_seed(1234)
@@ -184,7 +184,7 @@ def lpips_env(tmp_path, monkeypatch: pytest.MonkeyPatch):
     """A temporary BENCH_HOME; restores the torch hub dir and LPIPS model cache afterwards."""
     import torch
 
-    from metrics.image import lpips as lpips_mod
+    from talkbench.metrics.image import lpips as lpips_mod
 
     monkeypatch.setenv("BENCH_HOME", str(tmp_path))
     hub_before = getattr(torch.hub, "_hub_dir", None)
@@ -206,7 +206,7 @@ def _install(src, dest) -> None:
 @pytest.fixture
 def installed_alexnet(lpips_env, random_alexnet, monkeypatch: pytest.MonkeyPatch):
     """The random alexnet placed in the weights cache, with the registry expecting its sha256."""
-    from bench import weights
+    from talkbench.infra import weights
 
     path, state, digest = random_alexnet
     entry = weights.ENTRIES["alexnet"]
@@ -219,7 +219,7 @@ def _reference_lpips(state: dict):
     """lpips.LPIPS with a random trunk, then given the same alexnet weights, sliced as lpips slices them."""
     import lpips
 
-    from bench.torchvision_compat import import_torchvision
+    from talkbench.infra.torchvision_compat import import_torchvision
 
     tv = import_torchvision()
     alex = tv.models.alexnet()
@@ -240,7 +240,7 @@ def _nchw(frames: np.ndarray):
 def test_lpips_matches_reference_package(installed_alexnet) -> None:
     import torch
 
-    from metrics.image.lpips import lpips_per_frame
+    from talkbench.metrics.image.lpips import lpips_per_frame
 
     state, _ = installed_alexnet
     ref = _frames(20, t=6, h=64, w=64)
@@ -257,7 +257,7 @@ def test_lpips_matches_reference_package(installed_alexnet) -> None:
 
 
 def test_lpips_class_records_protocol(installed_alexnet) -> None:
-    from metrics.image.lpips import LPIPS, lpips_per_frame
+    from talkbench.metrics.image.lpips import LPIPS, lpips_per_frame
 
     _, digest = installed_alexnet
     ref = _frames(22, t=3, h=64, w=64)
@@ -273,7 +273,7 @@ def test_lpips_class_records_protocol(installed_alexnet) -> None:
 
 
 def test_lpips_model_cached_per_file(installed_alexnet) -> None:
-    from metrics.image import lpips as lpips_mod
+    from talkbench.metrics.image import lpips as lpips_mod
 
     m1, _, _ = lpips_mod.get_model("alex", "cpu")
     m2, _, _ = lpips_mod.get_model("alex", "cpu")
@@ -282,7 +282,7 @@ def test_lpips_model_cached_per_file(installed_alexnet) -> None:
 
 
 def test_lpips_missing_backbone_is_unavailable(lpips_env) -> None:
-    from metrics.image.lpips import LPIPS
+    from talkbench.metrics.image.lpips import LPIPS
 
     ref = _frames(24, t=2, h=64, w=64)
     result = LPIPS().compute(_video(ref, "a"), _video(ref, "b"))
@@ -292,8 +292,8 @@ def test_lpips_missing_backbone_is_unavailable(lpips_env) -> None:
 
 
 def test_lpips_bad_hash_is_refused(lpips_env, random_alexnet) -> None:
-    from bench import weights
-    from metrics.image.lpips import LPIPS
+    from talkbench.infra import weights
+    from talkbench.metrics.image.lpips import LPIPS
 
     path, _, _ = random_alexnet
     _install(path, weights.ENTRIES["alexnet"].path)  # the registry still expects torchvision's hash
@@ -306,8 +306,8 @@ def test_lpips_bad_hash_is_refused(lpips_env, random_alexnet) -> None:
 
 def test_lpips_rejects_changed_file_after_verification(installed_alexnet, tmp_path) -> None:
     """A file replaced after a successful run is hashed again, not trusted from the cache."""
-    from bench import weights
-    from metrics.image.lpips import LPIPS
+    from talkbench.infra import weights
+    from talkbench.metrics.image.lpips import LPIPS
 
     ref = _frames(26, t=2, h=64, w=64)
     assert LPIPS().compute(_video(ref, "a"), _video(ref, "b")).available
@@ -322,7 +322,7 @@ def test_lpips_rejects_changed_file_after_verification(installed_alexnet, tmp_pa
 
 
 def test_import_torchvision_is_idempotent() -> None:
-    from bench.torchvision_compat import import_torchvision
+    from talkbench.infra.torchvision_compat import import_torchvision
 
     tv1 = import_torchvision()
     tv2 = import_torchvision()

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from bench.leaderboard import build_tables, render
-from bench.store import ResultRow
+from talkbench.report.leaderboard import build_tables, render
+from talkbench.harness.store import ResultRow
 
 
 def row(method: str, metric: str, value: float | None, hib: bool, seed: int = 0, gt: bool = False,
@@ -71,7 +71,7 @@ def test_lmd_from_different_landmark_backends_is_not_ranked_together() -> None:
 def test_ablation_table_shows_variants_with_differences_from_the_full_method() -> None:
     import dataclasses
 
-    from bench.leaderboard import ablation_tables
+    from talkbench.report.leaderboard import ablation_tables
 
     def variant(v: str, metric: str, value: float, hib: bool) -> ResultRow:
         return dataclasses.replace(row("wt", metric, value, hib), variant=v, run_id=f"wt-{v}")
@@ -95,7 +95,7 @@ def test_ablation_table_shows_variants_with_differences_from_the_full_method() -
 def test_columns_mixing_compositing_modes_are_not_ranked() -> None:
     import dataclasses
 
-    from bench.types import COMPOSITING_OWN, COMPOSITING_PORTRAIT
+    from talkbench.core.types import COMPOSITING_OWN, COMPOSITING_PORTRAIT
 
     rows = [dataclasses.replace(row("a", "psnr", 30.0, True), details={"compositing": COMPOSITING_OWN}),
             dataclasses.replace(row("b", "psnr", 36.0, True), variant="portrait=on", details={"compositing": COMPOSITING_PORTRAIT})]
@@ -107,7 +107,7 @@ def test_columns_mixing_compositing_modes_are_not_ranked() -> None:
 def test_lipsync_conditions_side_by_side_like_wildtalker_table_2() -> None:
     import dataclasses
 
-    from bench.leaderboard import side_by_side
+    from talkbench.report.leaderboard import side_by_side
 
     def lip(method: str, condition: str, value: float) -> ResultRow:
         return dataclasses.replace(row(method, "lmd", value, False), task="lipsync", condition=condition)

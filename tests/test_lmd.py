@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.types import MetricContext, Video
-from metrics.face import landmarks as lm
-from metrics.face.lmd import LMD, centred_distance, fill_previous, lmd_from_landmarks
+from talkbench.core.types import MetricContext, Video
+from talkbench.perception import landmarks as lm
+from talkbench.metrics.face.lmd import LMD, centred_distance, fill_previous, lmd_from_landmarks
 
 
 def _points(t: int = 4, seed: int = 0) -> np.ndarray:
@@ -123,7 +123,7 @@ def test_fan_loads_from_the_registry_and_never_downloads(bench_home: Path, tmp_p
     from face_alignment.models import FAN
 
     import face_alignment.utils
-    from bench import weights
+    from talkbench.infra import weights
 
     def no_download(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"download attempted: {args}")
@@ -154,8 +154,8 @@ def test_fan_loads_from_the_registry_and_never_downloads(bench_home: Path, tmp_p
 
 
 def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
-    from bench.runner import JobSpec, run_jobs
-    from bench.store import Store
+    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.store import Store
 
     store = Store()
     base = dict(method="static", dataset="synthetic-portrait", metrics=("lmd",))
@@ -169,8 +169,8 @@ def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
 
 def test_static_has_a_worse_lmd_than_retrieval_on_the_smoke_portrait(bench_home: Path) -> None:
     """The issue's check on the real smoke card (128 px, 50 test frames): retrieval follows the mouth."""
-    from bench.runner import JobSpec, run_jobs
-    from bench.store import Store
+    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.store import Store
 
     outcomes = run_jobs([JobSpec(method=m, dataset="synthetic-portrait", metrics=("lmd",))
                          for m in ("oracle", "static", "retrieval")], Store())

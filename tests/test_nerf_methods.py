@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data.background import estimate_background
-from bench.errors import InputError
-from bench.types import Checkpoint, Drive
-from methods.nerf.audio import AudioEncoder, audio_windows, eye_aspect_ratio, eye_feature, neighbour_indices
-from methods.nerf.checkpoint import load_checkpoint
-from methods.nerf.trainer import CHECKPOINT_FILE, CURVES_FILE, NeRFConfig, load_model
+from talkbench.perception.background import estimate_background
+from talkbench.core.errors import InputError
+from talkbench.core.types import Checkpoint, Drive
+from talkbench.methods.nerf.audio import AudioEncoder, audio_windows, eye_aspect_ratio, eye_feature, neighbour_indices
+from talkbench.methods.nerf.checkpoint import load_checkpoint
+from talkbench.methods.nerf.trainer import CHECKPOINT_FILE, CURVES_FILE, NeRFConfig, load_model
 
 # A few steps of everything, at sizes a 64 px clip needs.
 TINY = {
@@ -49,7 +49,7 @@ RAD_TINY = {"ambient_grid_levels": "4", "ambient_grid_desired_resolution": "64"}
 
 
 def _method(name: str, **extra: str):
-    from bench.plugins import METHODS
+    from talkbench.core.registries import METHODS
 
     cls = METHODS.get(name)
     overrides = dict(TINY, **(RAD_TINY if name == "rad-nerf" else {}), **extra)
@@ -59,7 +59,7 @@ def _method(name: str, **extra: str):
 @pytest.fixture
 def tiny_clip(tiny_cards):
     """The 5 s, 64 px synthetic portrait (113 training frames, 12 test frames)."""
-    from bench.data.cards import load_dataset
+    from talkbench.datasets.cards import load_dataset
 
     return load_dataset("synthetic-portrait", "smoke")
 
@@ -71,7 +71,7 @@ def _drive(clip, poses: bool = True) -> Drive:
 
 
 def _train(method, clip, workdir: Path, seed: int = 0) -> Checkpoint:
-    from bench.runner import seed_everything
+    from talkbench.harness.runner import seed_everything
 
     workdir.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
@@ -155,9 +155,9 @@ def test_missing_annotations_are_refused(tiny_clip, tmp_path: Path) -> None:
 @pytest.fixture
 def installed_random_alexnet(tiny_cards, bench_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A seeded random AlexNet installed as the LPIPS backbone (the registry expecting its hash)."""
-    from bench import weights
-    from bench.torchvision_compat import import_torchvision
-    from metrics.image import lpips as lpips_mod
+    from talkbench.infra import weights
+    from talkbench.infra.torchvision_compat import import_torchvision
+    from talkbench.metrics.image import lpips as lpips_mod
 
     tv = import_torchvision()
     torch.manual_seed(1234)
@@ -203,7 +203,7 @@ def _field_docstrings(cls: type) -> set[str]:
 
 @pytest.mark.parametrize("name", ["er-nerf", "rad-nerf", "synctalk", "wildtalker"])
 def test_registered_with_documented_config_and_profiles(name: str) -> None:
-    from bench.plugins import METHODS
+    from talkbench.core.registries import METHODS
 
     cls = METHODS.get(name)
     assert cls.name == name and not cls.requirements.gpu
@@ -221,8 +221,8 @@ def test_registered_with_documented_config_and_profiles(name: str) -> None:
 
 
 def test_paper_profiles_carry_the_public_configs() -> None:
-    from methods.er_nerf import ERNeRF
-    from methods.rad_nerf import RADNeRF
+    from talkbench.methods.er_nerf.method import ERNeRF
+    from talkbench.methods.rad_nerf.method import RADNeRF
 
     er, rad = ERNeRF.config_for("paper"), RADNeRF.config_for("paper")
     assert (er.iters, er.lips_iters, er.torso_iters) == (100_000, 25_000, 200_000)
@@ -235,7 +235,7 @@ def test_paper_profiles_carry_the_public_configs() -> None:
 
 
 def test_synctalk_and_wildtalker_train_render_with_their_modules_and_record_them(tiny_cards, tmp_path: Path) -> None:
-    from bench.data.cards import load_dataset
+    from talkbench.datasets.cards import load_dataset
 
     wild = load_dataset("synthetic-portrait-wild", "smoke")
     for name in ("synctalk", "wildtalker"):
@@ -344,8 +344,8 @@ def test_tiny_clip_trains_in_a_workdir_the_runner_can_cache(tiny_clip, tmp_path:
 
 
 def test_torso_pose_codes() -> None:
-    from methods.nerf.hash_grid import HashGridConfig
-    from methods.nerf.torso import TorsoField, euler_xyz, freq_encode, rotation_from_euler_xyz
+    from talkbench.methods.nerf.hash_grid import HashGridConfig
+    from talkbench.methods.nerf.torso import TorsoField, euler_xyz, freq_encode, rotation_from_euler_xyz
 
     angles = np.array([0.1, -0.2, 0.05])
     rot = torch.tensor(rotation_from_euler_xyz(angles), dtype=torch.float64)
@@ -365,7 +365,7 @@ def test_torso_pose_codes() -> None:
 
 
 def test_portrait_mode_blends_into_the_original_frames_and_needs_them(tiny_cards, tmp_path: Path) -> None:
-    from bench.data.cards import load_dataset
+    from talkbench.datasets.cards import load_dataset
 
     clip = load_dataset("synthetic-portrait", "smoke")
     method = _method("synctalk", portrait="on")

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from bench.errors import BenchError, InputError
-from methods.nerf.checkpoint import load_checkpoint, save_checkpoint
-from methods.nerf.hash_grid import (
+from talkbench.core.errors import BenchError, InputError
+from talkbench.methods.nerf.checkpoint import load_checkpoint, save_checkpoint
+from talkbench.methods.nerf.hash_grid import (
     HashGrid,
     HashGridConfig,
     TcnnHashGrid,
@@ -22,7 +22,7 @@ from methods.nerf.hash_grid import (
     tcnn_available,
     tcnn_encoding_config,
 )
-from methods.nerf.rays import (
+from talkbench.methods.nerf.rays import (
     camera_rays,
     gather_pixels,
     importance_samples,
@@ -34,8 +34,8 @@ from methods.nerf.rays import (
     sample_pixels,
     stratified_samples,
 )
-from methods.nerf.triplane import HashGrid3D, TriPlaneHash, er_nerf_plane_config, rad_nerf_grid_config
-from methods.nerf.volume_rendering import composite, deltas_from_depths
+from talkbench.methods.nerf.triplane import HashGrid3D, TriPlaneHash, er_nerf_plane_config, rad_nerf_grid_config
+from talkbench.methods.nerf.volume_rendering import composite, deltas_from_depths
 
 # ----------------------------------------------------------------------------- hash grid reference
 

@@ -1,4 +1,4 @@
-"""NeRF preprocessing of a video card (bench/data/preprocess.py) and the official-data import (official_import.py)."""
+"""NeRF preprocessing of a video card (bench/prepare/preprocess.py) and the official-data import (official_import.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bench.cli import main
-from bench.data.official_import import head_pose_to_official, import_official, official_to_head_pose, parsing_masks
-from bench.data.preprocess import (
+from talkbench.cli.main import main
+from talkbench.prepare.official_import import head_pose_to_official, import_official, official_to_head_pose, parsing_masks
+from talkbench.prepare.preprocess import (
     AUDIO_FEATURES_DEFAULT,
     PreprocessOptions,
     background_image,
@@ -25,9 +25,9 @@ from bench.data.preprocess import (
     load_audio_features,
     preprocess,
 )
-from bench.errors import InputError
-from bench.io.video import write_video
-from bench.types import SAMPLE_RATE
+from talkbench.core.errors import InputError
+from talkbench.io.video import write_video
+from talkbench.core.types import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE, SECONDS = 128, 2.0
@@ -36,7 +36,7 @@ SIZE, SECONDS = 128, 2.0
 @pytest.fixture(scope="module")
 def portrait():
     """The synthetic portrait, 2 s at 128 px (50 frames): a face mediapipe finds, with exact ground truth."""
-    from bench.data import synthetic
+    from talkbench.datasets import synthetic
 
     card = tomllib.loads((REPO / "datasets" / "synthetic-portrait.toml").read_text())
     card["generator"]["seconds"] = SECONDS
@@ -46,7 +46,7 @@ def portrait():
 @pytest.fixture(scope="module")
 def prepared(portrait, tmp_path_factory):
     """`bench data prepare --card may --video synthetic.mp4 --audio-features feats.npy`, run once; (code, stdout, clip, dirs)."""
-    from bench.data.cards import load_dataset
+    from talkbench.datasets.cards import load_dataset
 
     root = tmp_path_factory.mktemp("prepare")
     video, feats = root / "synthetic.mp4", root / "aud_ds.npy"
@@ -86,12 +86,12 @@ def test_cli_prepare_produces_every_key_like_the_synthetic_clip(prepared, portra
 
 
 def test_prepared_clip_matches_the_ground_truth(prepared, portrait) -> None:
-    from bench.data.head_pose import pose_errors
+    from talkbench.face3d.template import pose_errors
 
     _, clip, _ = prepared
     ann, truth = clip.annotations, portrait.annotations
     err = pose_errors(ann["head_pose"], truth["head_pose"])
-    # the generic face template under-estimates the flat synthetic head's yaw/pitch (bench.data.head_pose)
+    # the generic face template under-estimates the flat synthetic head's yaw/pitch (talkbench.face3d.template)
     assert err["rotation_aligned_deg"]["mean"] < 6.0 and err["translation_aligned_mm"]["mean"] < 40.0
 
     def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -106,7 +106,7 @@ def test_prepared_clip_matches_the_ground_truth(prepared, portrait) -> None:
 
 
 def test_resized_clip_scales_intrinsics_and_background(prepared, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.data.cards import resize_clip
+    from talkbench.datasets.cards import resize_clip
 
     _, clip, _ = prepared
     big = resize_clip(clip.subclip(0, 3), 256)
@@ -292,8 +292,8 @@ def test_official_import_round_trip(portrait, tmp_path: Path, bench_home: Path) 
 
 
 def test_official_import_cli_and_errors(portrait, tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.data.cards import get_card, prepared_dir
-    from bench.data.clip_store import load_clip
+    from talkbench.datasets.cards import get_card, prepared_dir
+    from talkbench.io.clip_store import load_clip
 
     root, _ = _official_dir(tmp_path / "may_official", portrait, n=4, n_train=3)
     (root / "aud_ds.npy").unlink()

@@ -1,7 +1,7 @@
 import pytest
 
-from bench.errors import UnknownNameError
-from bench.registry import Registry
+from talkbench.core.errors import UnknownNameError
+from talkbench.core.registry import Registry
 
 
 def test_register_lookup_alias_and_did_you_mean() -> None:
@@ -24,7 +24,7 @@ def test_lazy_entry_is_imported_on_first_lookup() -> None:
 
 
 def test_builtin_plugins_resolve() -> None:
-    from bench.plugins import METHODS, METRICS
+    from talkbench.core.registries import METHODS, METRICS
 
     assert {"oracle", "static", "retrieval"} <= set(METHODS.names())
     assert METHODS.get("static").name == "static"

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.runner import JobSpec, run_jobs
-from bench.tasks import TASKS
-from bench.store import Store
+from talkbench.harness.runner import JobSpec, run_jobs
+from talkbench.harness.tasks import TASKS
+from talkbench.harness.store import Store
 
 
 def spec(method: str, **kw: object) -> JobSpec:
@@ -43,7 +43,7 @@ def test_oracle_static_retrieval_end_to_end(tiny_cards: Path) -> None:
 
 
 def test_interrupted_run_resumes_from_cached_training(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from methods.retrieval import Retrieval
+    from talkbench.methods.baselines.retrieval import Retrieval
 
     calls = {"train": 0}
     original_train, original_render = Retrieval.train, Retrieval.render
@@ -67,7 +67,7 @@ def test_interrupted_run_resumes_from_cached_training(tiny_cards: Path, monkeypa
 
 
 def test_failing_job_does_not_lose_other_results(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from methods.static import Static
+    from talkbench.methods.baselines.static import Static
 
     store = Store()
     run_jobs([spec("oracle")], store)
@@ -80,7 +80,7 @@ def test_failing_job_does_not_lose_other_results(tiny_cards: Path, monkeypatch: 
 
 
 def test_overwrite_modes(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from methods.static import Static
+    from talkbench.methods.baselines.static import Static
 
     store = Store()
     (first,) = run_jobs([spec("static")], store)
@@ -103,8 +103,8 @@ def test_overwrite_modes(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_only_missing_fills_a_metric_that_was_unavailable(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.types import MetricResult
-    from metrics.image.ssim import SSIM
+    from talkbench.core.types import MetricResult
+    from talkbench.metrics.image.ssim import SSIM
 
     original = SSIM.compute
     monkeypatch.setattr(SSIM, "compute", lambda self, p, r, c=None: MetricResult.unavailable("ssim", "pretend missing"))
@@ -133,9 +133,9 @@ def test_seeds_set_before_training(tiny_cards: Path) -> None:
 
 def test_retrieval_follows_the_mouth(tiny_cards: Path, tmp_path: Path) -> None:
     """The chosen training frames' ground-truth mouth opening tracks the test audio's (static cannot)."""
-    from bench.data.cards import load_dataset
-    from bench.types import Drive
-    from methods.retrieval import Retrieval
+    from talkbench.datasets.cards import load_dataset
+    from talkbench.core.types import Drive
+    from talkbench.methods.baselines.retrieval import Retrieval
 
     clip = load_dataset("synthetic-portrait", "smoke")
     train, test = clip.train(), clip.test()
@@ -149,9 +149,9 @@ def test_retrieval_follows_the_mouth(tiny_cards: Path, tmp_path: Path) -> None:
 
 
 def test_training_curves_are_drawn_in_the_report(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.plugins import METHODS
-    from bench.types import Checkpoint
-    from methods.static import Static
+    from talkbench.core.registries import METHODS
+    from talkbench.core.types import Checkpoint
+    from talkbench.methods.baselines.static import Static
 
     class CurvedStatic(Static):
         """`static` that also writes a training curve, like the learned methods do."""
@@ -172,8 +172,8 @@ def test_training_curves_are_drawn_in_the_report(tiny_cards: Path, monkeypatch: 
 
 def test_environment_key_change_retrains(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A method whose output depends on something outside its config (optional weights) is retrained when it changes."""
-    from bench.plugins import METHODS
-    from methods.static import Static
+    from talkbench.core.registries import METHODS
+    from talkbench.methods.baselines.static import Static
 
     calls: list[int] = []
 

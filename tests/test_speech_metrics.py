@@ -15,12 +15,12 @@ import soxr
 from pystoi import stoi as pystoi_stoi
 from scipy.linalg import solve_toeplitz
 
-from bench.data.speech import make_noise, synthesize
-from bench.errors import InputError
-from bench.types import Audio
-from metrics.speech import composite as comp
-from metrics.speech.common import check_pair, loizou_framing, loizou_num_frames, loizou_window
-from metrics.speech.composite import (
+from talkbench.datasets.speech import make_noise, synthesize
+from talkbench.core.errors import InputError
+from talkbench.core.types import Audio
+from talkbench.metrics.speech import composite as comp
+from talkbench.metrics.speech.common import check_pair, loizou_framing, loizou_num_frames, loizou_window
+from talkbench.metrics.speech.composite import (
     CBAK,
     COVL,
     CSIG,
@@ -31,9 +31,9 @@ from metrics.speech.composite import (
     wss,
     wss_frames,
 )
-from metrics.speech.pesq import PESQ, PESQNarrowBand, pesq_nb, pesq_wb
-from metrics.speech.snr import SISDR, SegSNR, segmental_snr, segmental_snr_frames, si_sdr
-from metrics.speech.stoi import ESTOI, STOI
+from talkbench.metrics.speech.pesq import PESQ, PESQNarrowBand, pesq_nb, pesq_wb
+from talkbench.metrics.speech.snr import SISDR, SegSNR, segmental_snr, segmental_snr_frames, si_sdr
+from talkbench.metrics.speech.stoi import ESTOI, STOI
 
 FS = 16_000
 TEXT = "The quick brown fox jumps over the lazy dog."

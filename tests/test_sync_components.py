@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.types import MetricContext, Video
+from talkbench.core.types import MetricContext, Video
 
 
 # ----------------------------------------------------------------------------- temporal mask (WildTalker Eq. 4)
@@ -29,7 +29,7 @@ def _moving_square(frames: int = 30, size: int = 64, stop: int = 15) -> tuple[np
 
 
 def test_temporal_mask_covers_the_moving_object_then_fades() -> None:
-    from methods.nerf.temporal_mask import TemporalMaskSettings, flow_magnitudes, temporal_mask
+    from talkbench.methods.wildtalker.temporal_mask import TemporalMaskSettings, flow_magnitudes, temporal_mask
 
     video, where = _moving_square()
     mags = flow_magnitudes(video, progress=False)
@@ -43,7 +43,7 @@ def test_temporal_mask_covers_the_moving_object_then_fades() -> None:
 
 
 def test_temporal_mask_accumulates_with_decay_exactly() -> None:
-    from methods.nerf.temporal_mask import TemporalMaskSettings, temporal_mask
+    from talkbench.methods.wildtalker.temporal_mask import TemporalMaskSettings, temporal_mask
 
     mags = np.zeros((4, 8, 8), np.float32)
     mags[1, 2, 2] = 10.0
@@ -58,8 +58,8 @@ def test_temporal_mask_accumulates_with_decay_exactly() -> None:
 
 
 def test_temporal_mask_down_weights_the_hand_on_the_wild_portrait(tiny_cards: Path) -> None:
-    from bench.data.cards import load_dataset
-    from methods.nerf.temporal_mask import loss_weights
+    from talkbench.datasets.cards import load_dataset
+    from talkbench.methods.wildtalker.temporal_mask import loss_weights
 
     clip = load_dataset("synthetic-portrait-wild", "smoke").train()
     weights, stats = loss_weights(clip.frames, clip.annotations["head_mask"])
@@ -93,7 +93,7 @@ def _scene(frames: int = 40, points: int = 60, noise_deg: float = 1.0, seed: int
 def test_bundle_adjustment_removes_pose_jitter() -> None:
     from scipy.spatial.transform import Rotation as R
 
-    from bench.data.head_stabilizer import StabilizerSettings, bundle_adjust
+    from talkbench.methods.synctalk.stabilizer import StabilizerSettings, bundle_adjust
 
     truth, noisy, tracks, k = _scene()
     refined, stats = bundle_adjust(tracks, noisy, k, StabilizerSettings(points_iters=200, joint_iters=400, joint_lr=3e-3),
@@ -107,7 +107,7 @@ def test_bundle_adjustment_removes_pose_jitter() -> None:
 
 
 def test_steady_point_selection_prefers_smooth_tracks() -> None:
-    from bench.data.head_stabilizer import select_steady_points
+    from talkbench.methods.synctalk.stabilizer import select_steady_points
 
     t, n = 20, 50
     start = np.stack(np.meshgrid(np.arange(5, 55, 10), np.arange(5, 55, 5)), -1).reshape(-1, 2)[:n].astype(np.float32)
@@ -121,9 +121,9 @@ def test_steady_point_selection_prefers_smooth_tracks() -> None:
 def test_stabilizer_refines_noisy_poses_of_the_synthetic_portrait(tiny_cards: Path) -> None:
     from scipy.spatial.transform import Rotation as R
 
-    from bench.data.cards import load_dataset
-    from bench.data.preprocess import clip_intrinsics
-    from bench.data.head_stabilizer import StabilizerSettings, stabilize_poses
+    from talkbench.datasets.cards import load_dataset
+    from talkbench.prepare.preprocess import clip_intrinsics
+    from talkbench.methods.synctalk.stabilizer import StabilizerSettings, stabilize_poses
 
     clip = load_dataset("synthetic-portrait", "smoke").train()
     truth = clip.annotations["head_pose"]
@@ -144,7 +144,7 @@ def test_stabilizer_refines_noisy_poses_of_the_synthetic_portrait(tiny_cards: Pa
 
 
 def _face(brow_lift: float = 0.0, eye_open: float = 1.0) -> np.ndarray:
-    from bench.data.head_pose import TEMPLATE_68
+    from talkbench.face3d.template import TEMPLATE_68
 
     lm = TEMPLATE_68[:, :2].astype(np.float64) * 1000 + 200  # frontal template in px
     lm[17:27, 1] -= brow_lift
@@ -155,7 +155,7 @@ def _face(brow_lift: float = 0.0, eye_open: float = 1.0) -> np.ndarray:
 
 
 def test_landmark_expression_responds_to_brows_and_blinks() -> None:
-    from methods.nerf.expression import BLENDSHAPE_NAMES, landmark_expression
+    from talkbench.methods.synctalk.expression import BLENDSHAPE_NAMES, landmark_expression
 
     frames = np.stack([_face(), _face(brow_lift=6.0), _face(), _face(eye_open=0.1), _face(), _face(), _face()])
     feats = landmark_expression(frames)
@@ -168,7 +168,7 @@ def test_landmark_expression_responds_to_brows_and_blinks() -> None:
 
 
 def test_upper_face_features_fall_back_to_landmarks_without_the_model(bench_home: Path) -> None:
-    from methods.nerf.expression import upper_face_features
+    from talkbench.methods.synctalk.expression import upper_face_features
 
     lm = np.stack([_face()] * 6)
     feats, source = upper_face_features(np.zeros((6, 8, 8, 3), np.uint8), {"landmarks": lm})
@@ -179,7 +179,7 @@ def test_upper_face_features_fall_back_to_landmarks_without_the_model(bench_home
 
 
 def test_neck_fill_colours_only_the_gap_between_chin_and_torso() -> None:
-    from methods.nerf.portrait import fill_neck_gap
+    from talkbench.methods.synctalk.portrait import fill_neck_gap
 
     image = np.zeros((40, 40, 3), np.float32)
     head = np.zeros((40, 40), np.float32)
@@ -195,7 +195,7 @@ def test_neck_fill_colours_only_the_gap_between_chin_and_torso() -> None:
 
 
 def test_torso_psnr_scores_only_the_region() -> None:
-    from metrics.image.region_psnr import TorsoPSNR
+    from talkbench.metrics.image.region_psnr import TorsoPSNR
 
     ref = np.full((3, 16, 16, 3), 100, np.uint8)
     pred = ref.copy()
@@ -215,8 +215,8 @@ def test_torso_psnr_scores_only_the_region() -> None:
 
 
 def test_corrupted_driving_audio_has_the_stated_snr(tiny_cards: Path) -> None:
-    from bench.data.cards import get_card, load_dataset
-    from bench.data.driving_audio import condition_audio
+    from talkbench.datasets.cards import get_card, load_dataset
+    from talkbench.datasets.driving_audio import condition_audio
 
     test = load_dataset("synthetic-portrait", "smoke").test()
     original, how = condition_audio(test, "original", get_card("synthetic-portrait").data)
@@ -233,8 +233,8 @@ def test_corrupted_driving_audio_has_the_stated_snr(tiny_cards: Path) -> None:
 
 
 def test_lipsync_task_scores_both_conditions(tiny_cards: Path) -> None:
-    from bench.runner import JobSpec, run_jobs
-    from bench.store import Store
+    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.store import Store
 
     store = Store()
     [outcome] = run_jobs([JobSpec(method="retrieval", dataset="synthetic-portrait", task="lipsync")], store)
@@ -256,7 +256,7 @@ def test_lipsync_task_scores_both_conditions(tiny_cards: Path) -> None:
 
 
 def test_claims_are_shown_only_beside_their_datasets(tiny_cards: Path) -> None:
-    from bench.claims import load_claims
+    from talkbench.report.claims import load_claims
 
     claims = {c.path.name: c for c in load_claims()}
     assert claims["wildtalker-table1.json"].measured_on == ["synthetic-portrait-wild"]
@@ -267,8 +267,8 @@ def test_claims_are_shown_only_beside_their_datasets(tiny_cards: Path) -> None:
 
 
 def test_switch_values_are_checked() -> None:
-    from bench.errors import BenchError
-    from methods.er_nerf import ERNeRFConfig
+    from talkbench.core.errors import BenchError
+    from talkbench.methods.er_nerf.method import ERNeRFConfig
 
     assert ERNeRFConfig().updated({"attention": "off"}).attention is False
     with pytest.raises(BenchError):
@@ -278,9 +278,9 @@ def test_switch_values_are_checked() -> None:
 def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
     import tomllib
 
-    from bench.data import synthetic
-    from bench.data.preprocess import PreprocessOptions, preprocess
-    from bench.plugins import METHODS
+    from talkbench.datasets import synthetic
+    from talkbench.prepare.preprocess import PreprocessOptions, preprocess
+    from talkbench.core.registries import METHODS
 
     card = tomllib.loads((Path(__file__).resolve().parents[1] / "datasets" / "synthetic-portrait.toml").read_text())
     card["generator"]["seconds"] = 1.2
@@ -300,8 +300,8 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
 
 
 def test_mss_with_the_recordings_noise_subtracts_it_from_any_drive() -> None:
-    from methods.denoise.mss import MSS, MSSConfig
-    from methods.nerf.trainer import NeRFConfig, conditioned_audio, noise_reference
+    from talkbench.methods.enhance.mss import MSS, MSSConfig
+    from talkbench.methods.nerf.trainer import NeRFConfig, conditioned_audio, noise_reference
 
     rng = np.random.default_rng(0)
     sr = 16000

@@ -8,8 +8,8 @@ import types
 import numpy as np
 import pytest
 
-from bench.types import MetricContext, Video
-from metrics.sync import syncnet as sn
+from talkbench.core.types import MetricContext, Video
+from talkbench.metrics.sync import syncnet as sn
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -41,7 +41,7 @@ def random_s3fd_file(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def sync_env(bench_home):
     """A fresh $BENCH_HOME with the LSE model and result caches cleared before and after."""
-    from metrics.sync import lse
+    from talkbench.metrics.sync import lse
 
     lse.clear_cache()
     yield bench_home
@@ -51,7 +51,7 @@ def sync_env(bench_home):
 @pytest.fixture
 def installed_syncnet(sync_env, random_syncnet_file):
     """The random SyncNet installed as `syncnet_v2` through the weights registry (sha256 pinned)."""
-    from bench import weights
+    from talkbench.infra import weights
 
     return weights.install("syncnet_v2", str(random_syncnet_file))
 
@@ -59,7 +59,7 @@ def installed_syncnet(sync_env, random_syncnet_file):
 @pytest.fixture
 def installed_both(installed_syncnet, random_s3fd_file):
     """Random SyncNet and S3FD installed as `syncnet_v2` and `sfd_face`."""
-    from bench import weights
+    from talkbench.infra import weights
 
     return installed_syncnet, weights.install("sfd_face", str(random_s3fd_file))
 
@@ -421,7 +421,7 @@ def _video(n: int = 20, size: int = 64, audio: bool = True, fps: float = 25.0) -
 
 
 def test_lse_without_weights_is_unavailable_with_install_command(sync_env) -> None:
-    from metrics.sync.lse import LSEC, LSED
+    from talkbench.metrics.sync.lse import LSEC, LSED
 
     for cls in (LSEC, LSED):
         res = cls().compute(_video(), _video(), MetricContext())
@@ -431,7 +431,7 @@ def test_lse_without_weights_is_unavailable_with_install_command(sync_env) -> No
 
 
 def test_lse_without_audio_is_unavailable(sync_env) -> None:
-    from metrics.sync.lse import LSEC, LSED, NO_AUDIO
+    from talkbench.metrics.sync.lse import LSEC, LSED, NO_AUDIO
 
     for cls in (LSEC, LSED):
         res = cls().compute(_video(audio=False), _video(), MetricContext())
@@ -439,14 +439,14 @@ def test_lse_without_audio_is_unavailable(sync_env) -> None:
 
 
 def test_lse_with_only_syncnet_installed_asks_for_the_detector(installed_syncnet) -> None:
-    from metrics.sync.lse import LSEC
+    from talkbench.metrics.sync.lse import LSEC
 
     res = LSEC().compute(_video(), _video())
     assert res.value is None and "bench weights install sfd_face" in res.unavailable_reason
 
 
 def test_lse_clip_too_short_is_unavailable_never_zero(installed_both) -> None:
-    from metrics.sync.lse import LSEC, LSED
+    from talkbench.metrics.sync.lse import LSEC, LSED
 
     for cls in (LSEC, LSED):
         res = cls().compute(_video(n=20), _video(n=20), MetricContext(device="cuda"))  # cuda falls back to cpu here
@@ -460,7 +460,7 @@ def test_lse_clip_too_short_is_unavailable_never_zero(installed_both) -> None:
 
 
 def test_lse_no_face_track_reason_with_random_detector(installed_both) -> None:
-    from metrics.sync.lse import LSED
+    from talkbench.metrics.sync.lse import LSED
 
     # two 112 px frames (the smallest S3FD accepts at scale 0.25 is 110) keep the random detector cheap
     ctx = MetricContext(options={"lse_min_track": 1})
@@ -483,7 +483,7 @@ def _fake_evaluation(min_track: int) -> sn.LSEEvaluation:
 
 
 def test_lse_c_and_lse_d_share_one_memoised_evaluation(sync_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from metrics.sync import lse
+    from talkbench.metrics.sync import lse
 
     calls: list[int] = []
 
@@ -511,8 +511,8 @@ def test_lse_c_and_lse_d_share_one_memoised_evaluation(sync_env, monkeypatch: py
 
 
 def test_lse_rejects_a_bad_min_track_option(sync_env) -> None:
-    from bench.errors import BenchError
-    from metrics.sync.lse import LSEC
+    from talkbench.core.errors import BenchError
+    from talkbench.metrics.sync.lse import LSEC
 
     with pytest.raises(BenchError, match="lse_min_track"):
         LSEC().compute(_video(), _video(), MetricContext(options={"lse_min_track": "many"}))

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.data import speech
-from bench.data.synthetic import generate_portrait
-from bench.errors import BenchError
-from bench.types import SAMPLE_RATE
+from talkbench.datasets import speech
+from talkbench.datasets.synthetic import generate_portrait
+from talkbench.core.errors import BenchError
+from talkbench.core.types import SAMPLE_RATE
 
 CARDS = Path(__file__).resolve().parents[1] / "datasets"
 SECONDS = 4.0

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench import weights
-from bench.errors import BenchError, WeightsMissing
+from talkbench.infra import weights
+from talkbench.core.errors import BenchError, WeightsMissing
 
 
 def _state_file(path: Path, seed: int = 0) -> Path:
@@ -79,7 +79,7 @@ def test_safe_loader_refuses_pickled_objects_and_corrupt_files(bench_home: Path,
 
 
 def test_cli_status_and_install(bench_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.cli import main
+    from talkbench.cli.main import main
 
     assert main(["weights", "install", "sfd_face", "--from", str(_state_file(tmp_path / "f.pth"))]) == 0
     assert "pinned at install" in capsys.readouterr().out

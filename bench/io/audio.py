@@ -8,8 +8,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from bench.errors import InputError
-from bench.types import SAMPLE_RATE
+from talkbench.core.errors import InputError
+from talkbench.core.types import SAMPLE_RATE
 
 
 def conform_audio(audio: np.ndarray, sample_rate: int, source: str, *, resample: bool = True) -> tuple[np.ndarray, list[str]]:

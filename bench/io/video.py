@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from bench.errors import InputError
-from bench.io.audio import conform_audio
-from bench.types import SAMPLE_RATE, Video
+from talkbench.core.errors import InputError
+from talkbench.io.audio import conform_audio
+from talkbench.core.types import SAMPLE_RATE, Video
 
 
 def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: bool = True) -> tuple[Video, list[str]]:

@@ -13,9 +13,9 @@ extensions. One job per module:
   accumulated opacity, with a background.
 - `checkpoint`: atomic save and safe (`weights_only`) load of model + optimizer + step + config.
 
-The talking heads built on them (`methods/er_nerf.py`, `methods/rad_nerf.py`):
+The talking heads built on them (`methods/er_nerf/method.py`, `methods/rad_nerf/method.py`):
 
-- `audio`: AudioNet over per-frame audio windows (`bench.audio_encoders`: log-mel by default,
+- `audio`: AudioNet over per-frame audio windows (`talkbench.audio_features.extractors`: log-mel by default,
   HuBERT / wav2vec / DeepSpeech from installed weights), AudioAttNet over 8 neighbouring frames,
   and the eye feature (eye_ratio, landmark eye aspect ratio, or blink).
 - `fields`: the head fields; shared density/colour MLPs, ER-NeRF's tri-plane + region

@@ -4,7 +4,7 @@ ER-NeRF and RAD-NeRF feed, per video frame, a window of an ASR model's outputs: 
 logits (16 rows x 29 at 50 rows per second, i.e. 0.32 s centred on the frame, stored as
 [T, 16, 29] and transposed to [T, 29, 16]), wav2vec CTC logits ([T, 44, 16]) or HuBERT hidden
 states (two 50 Hz rows per frame, [T, 1024, 2]). The windows come from the extractor named by
-`NeRFConfig.audio_features` (`bench.audio_encoders`): talkbench's offline default `log-mel` has
+`NeRFConfig.audio_features` (`talkbench.audio_features.extractors`): talkbench's offline default `log-mel` has
 the same shape with mel bands in place of logits, 16 rows at 20 ms (pairs of 10 ms log-mel rows
 averaged), i.e. [T, n_mels, 16]; `audio_windows` is that extractor's function.
 
@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 # the log-mel windows live with the other extractors; re-exported under their historical name
-from bench.audio_encoders import ROW_MS, WINDOW_ROWS  # noqa: F401
-from bench.audio_encoders import log_mel_windows as audio_windows  # noqa: F401
+from talkbench.audio_features.extractors import ROW_MS, WINDOW_ROWS  # noqa: F401
+from talkbench.audio_features.extractors import log_mel_windows as audio_windows  # noqa: F401
 
 ATTENTION_FRAMES = 8
 """Frames smoothed by AudioAttNet: [t-4, t+4) (`get_audio_features` with att=2)."""
@@ -140,7 +140,7 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
     EAR = (|p2 - p6| + |p3 - p5|) / (2 |p1 - p4|) with p1..p6 an eye's six iBUG points;
     about 0.25-0.35 open, near 0 closed.
     """
-    from bench.data import preprocess
+    from talkbench.prepare import preprocess
 
     lm = np.asarray(landmarks, np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (68, 2):

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from bench.errors import InputError
+from talkbench.core.errors import InputError
 
 FORMAT = "talkbench.nerf.checkpoint/1"
 """Value of the file's "format" key; a file without it is not a talkbench NeRF checkpoint."""

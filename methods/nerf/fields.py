@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from methods.nerf.hash_grid import HashGridConfig, make_hash_grid
-from methods.nerf.triplane import HashGrid3D, TriPlaneHash
+from talkbench.methods.nerf.hash_grid import HashGridConfig, make_hash_grid
+from talkbench.methods.nerf.triplane import HashGrid3D, TriPlaneHash
 
 
 class MLP(nn.Module):

@@ -19,7 +19,7 @@ the same function with tensor ops so it runs anywhere:
 
 No grid regulariser lives here: the total-variation gradient in RAD-NeRF's copy of torch-ngp's
 gridencoder is never called. Weight decay is the optimizer's business (ER-NeRF's AdamW applies
-its default 0.01 to the grid groups too; see the ER-NeRF paper profile in `methods/er_nerf.py`).
+its default 0.01 to the grid groups too; see the ER-NeRF paper profile in `methods/er_nerf/method.py`).
 """
 
 from __future__ import annotations

@@ -48,10 +48,10 @@ def ambient_loss(ambient: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
 
 def load_lpips(device: str | torch.device = "cpu") -> tuple[Any | None, str]:
     """(LPIPS AlexNet model, "") when the backbone is installed, else (None, why not)."""
-    from bench.errors import BenchError
+    from talkbench.core.errors import BenchError
 
     try:
-        from metrics.image.lpips import get_model
+        from talkbench.metrics.image.lpips import get_model
 
         model, _, digest = get_model("alex", str(device))
     except BenchError as exc:  # WeightsMissing and friends: one readable line

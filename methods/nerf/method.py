@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.types import Checkpoint, Clip, Drive, Method, Requirements, Video
-from methods.nerf.trainer import CHECKPOINT_FILE, render_drive, train_model
+from talkbench.core.types import Checkpoint, Clip, Drive, Method, Requirements, Video
+from talkbench.methods.nerf.trainer import CHECKPOINT_FILE, render_drive, train_model
 
 
 class NeRFMethod(Method):
-    """A NeRF talking-portrait method trained by `methods.nerf.trainer`; subclasses give the name, Config and profiles."""
+    """A NeRF talking-portrait method trained by `talkbench.methods.nerf.trainer`; subclasses give the name, Config and profiles."""
 
     requirements: ClassVar[Requirements] = Requirements(gpu=False)
     """Runs on CPU (smoke profile); the paper profile is sized for a CUDA GPU and uses it when present.
     LPIPS lip fine-tuning uses the `alexnet` weights when installed and is skipped (and recorded) otherwise."""
-    code_modules: ClassVar[tuple[str, ...]] = ("methods.nerf", "bench.data.background", "bench.audio_encoders",
-                                               "methods.denoise")
+    code_modules: ClassVar[tuple[str, ...]] = ("talkbench.methods.nerf", "talkbench.perception.background", "talkbench.audio_features.extractors",
+                                               "talkbench.methods.enhance")
     """Shared code the cached train/render stages depend on (hashed into their keys)."""
     field_kind: ClassVar[str] = ""
     """The head field the trainer builds ("er-nerf" tri-plane or "rad-nerf" 3D grid); "" = the method's name."""
@@ -24,7 +24,8 @@ class NeRFMethod(Method):
     def environment_key(self) -> dict[str, Any]:
         """The lip stage runs only with the AlexNet weights, and the audio features come from the extractor's
         weights: installing (or replacing) either must retrain, not reuse."""
-        from bench import audio_encoders, weights
+        from talkbench.audio_features import extractors as audio_encoders
+        from talkbench.infra import weights
 
         key: dict[str, Any] = {"alexnet": weights.status("alexnet")[0]}
         extractor = str(getattr(self.config, "audio_features", "log-mel"))
@@ -40,20 +41,20 @@ class NeRFMethod(Method):
 
     def pose_annotation(self, annotations: dict[str, Any]) -> str:
         """`head_pose_stabilized` when the config asks for the stabilizer's poses and the clip has them."""
-        from methods.nerf.trainer import pose_annotation
+        from talkbench.methods.nerf.trainer import pose_annotation
 
         return pose_annotation(self.config, annotations)[0]  # type: ignore[arg-type]
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""
-        from bench.devices import torch_threads
+        from talkbench.infra.devices import torch_threads
 
         with torch_threads(int(getattr(self.config, "threads", 0))):
             return train_model(self.field_kind or self.name, self.config, train_clip, workdir, seed)  # type: ignore[arg-type]
 
     def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
         """Render the drive's frames at the training resolution from its audio and head poses."""
-        from bench.devices import torch_threads
+        from talkbench.infra.devices import torch_threads
 
         with torch_threads(int(getattr(self.config, "threads", 0))):
             return render_drive(checkpoint.path / CHECKPOINT_FILE, type(self.config), drive, self.config.device)  # type: ignore[attr-defined]

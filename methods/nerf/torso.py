@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from methods.nerf.fields import MLP, IndividualCodes
-from methods.nerf.hash_grid import HashGridConfig, make_hash_grid
+from talkbench.methods.nerf.fields import MLP, IndividualCodes
+from talkbench.methods.nerf.hash_grid import HashGridConfig, make_hash_grid
 
 ZERO_INIT_DEFORM = True
 """Start the deformation MLP's last layer at zero (dx = 0 at the first step)."""

@@ -8,24 +8,24 @@ What a clip gives the model (`prepare_clip`):
   over the training frames, plus a margin; as deep as it is wide) and mapped onto NeRF units
   so that its largest half-extent is 1 (`bound` = 1). Rays are built in NeRF units with
   `rays.camera_rays`. talkbench's intrinsics put pixel centres at integer coordinates
-  (`bench.data.synthetic`), `camera_rays` at +0.5, so cx and cy are shifted by 0.5;
+  (`talkbench.datasets.synthetic`), `camera_rays` at +0.5, so cx and cy are shifted by 0.5;
 * audio: a window of audio features per frame from the extractor named by `audio_features`
-  (`bench.audio_encoders`): talkbench's offline default `log-mel` ([T, n_mels, 16], standardised
+  (`talkbench.audio_features.extractors`): talkbench's offline default `log-mel` ([T, n_mels, 16], standardised
   per band with the training statistics), or the references' own features computed from installed
   weights, fed raw as they do: `hubert` (ER-NeRF/SyncTalk aud_hu.npy, [T, 1024, 2]), `wav2vec`
   (RAD-NeRF aud_eo.npy, [T, 44, 16]) or `deepspeech` (AD-NeRF aud_ds.npy, [T, 29, 16]). The
   AudioNet's input follows the extractor's D and W; render computes the driving audio's windows
   with the extractor (and weights digest) recorded in the checkpoint;
 * eyes: `audio.eye_feature`, scaled to [0, 1] with the training range, or with `expression=upper-face`
-  SyncTalk's seven brow/eye features (`methods.nerf.expression`), each scaled the same way; at
+  SyncTalk's seven brow/eye features (`talkbench.methods.synctalk.expression`), each scaled the same way; at
   render every channel is held at its training median;
 * SyncTalk / WildTalker switches (all off for ER-NeRF and RAD-NeRF): `audio_fallback` (a lip
   encoder whose weights are missing falls back, recorded), `mss` (MSS-denoised training and
   driving audio), `masked_attention` (audio attention penalised outside the lower face,
   expression attention inside it), `head_stabilizer` (train and render on the clip's
   `head_pose_stabilized`), `temporal_mask` (torso loss weighted by 1 − the flow-guided mask of
-  `methods.nerf.temporal_mask`), `neck_fill` (`methods.nerf.portrait`);
-* background: `bench.data.background.estimate_background` of the frames with the person
+  `talkbench.methods.wildtalker.temporal_mask`), `neck_fill` (`talkbench.methods.synctalk.portrait`);
+* background: `talkbench.perception.background.estimate_background` of the frames with the person
   (head and torso masks, dilated by 2 px) removed. The head stage composites the head over the
   ground-truth frame with its head pixels replaced by that background (the references'
   "bg_torso" image); the torso stage composites the frozen head over (torso over background).
@@ -44,7 +44,7 @@ decayed by 0.95, with a random training frame's audio; occupied = density > min(
 density_thresh)) skips samples in empty cells, after `occupancy_warmup` steps.
 
 Every `log_every` steps, (stage, step, loss, PSNR of the training batch, lr, seconds, field
-evaluations so far) go to `curves.csv` in the workdir; the checkpoint is `model.pt` (`methods.nerf.checkpoint`).
+evaluations so far) go to `curves.csv` in the workdir; the checkpoint is `model.pt` (`talkbench.methods.nerf.checkpoint`).
 Rendering draws each frame in chunks of `max_ray_batch` rays.
 """
 
@@ -63,20 +63,20 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from bench import audio_encoders
-from bench.data.background import estimate_background
-from bench.devices import resolve_device
-from bench.errors import BenchError, InputError
-from bench.types import Checkpoint, Clip, Drive, MethodConfig, Video
-from methods.nerf import losses
-from methods.nerf.portrait import fill_neck_gap, neck_colour, portrait_blend
-from methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature, feature_stats, normalise_windows
-from methods.nerf.checkpoint import load_checkpoint, save_checkpoint
-from methods.nerf.fields import ERNeRFField, HeadField, IndividualCodes, RADNeRFField
-from methods.nerf.hash_grid import HashGridConfig
-from methods.nerf.rays import camera_rays, importance_samples, merge_samples, near_far_from_aabb, points_along_rays, stratified_samples
-from methods.nerf.torso import TorsoField, pixel_coords, torso_entropy
-from methods.nerf.volume_rendering import composite
+from talkbench.audio_features import extractors as audio_encoders
+from talkbench.perception.background import estimate_background
+from talkbench.infra.devices import resolve_device
+from talkbench.core.errors import BenchError, InputError
+from talkbench.core.types import Checkpoint, Clip, Drive, MethodConfig, Video
+from talkbench.methods.nerf import losses
+from talkbench.methods.synctalk.portrait import fill_neck_gap, neck_colour, portrait_blend
+from talkbench.methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature, feature_stats, normalise_windows
+from talkbench.methods.nerf.checkpoint import load_checkpoint, save_checkpoint
+from talkbench.methods.nerf.fields import ERNeRFField, HeadField, IndividualCodes, RADNeRFField
+from talkbench.methods.nerf.hash_grid import HashGridConfig
+from talkbench.methods.nerf.rays import camera_rays, importance_samples, merge_samples, near_far_from_aabb, points_along_rays, stratified_samples
+from talkbench.methods.nerf.torso import TorsoField, pixel_coords, torso_entropy
+from talkbench.methods.nerf.volume_rendering import composite
 
 KINDS = ("er-nerf", "rad-nerf")
 CHECKPOINT_FILE = "model.pt"
@@ -149,7 +149,7 @@ class NeRFConfig(MethodConfig):
     att_weight_decay: float = 0.0
     """Weight decay of the audio attention network."""
     audio_features: str = "log-mel"
-    """Audio feature extractor (`bench.audio_encoders`): "log-mel" (offline default), "hubert", "wav2vec" or
+    """Audio feature extractor (`talkbench.audio_features.extractors`): "log-mel" (offline default), "hubert", "wav2vec" or
     "deepspeech" (the references' features; need their weights installed, deepspeech also TensorFlow)."""
     n_mels: int = 80
     """Mel bands of the log-mel features (the AudioNet's input channels with audio_features=log-mel;
@@ -167,7 +167,7 @@ class NeRFConfig(MethodConfig):
     audio_fallback: str = ""
     """Extractor used when `audio_features`' weights are not installed, recorded as a fallback ("": none, training fails)."""
     mss: bool = False
-    """Denoise the training and driving audio with MSS (`methods.denoise.mss`, its defaults) before the features (WildTalker)."""
+    """Denoise the training and driving audio with MSS (`talkbench.methods.enhance.mss`, its defaults) before the features (WildTalker)."""
     mss_noise_from: str = "training"
     """Where MSS takes its noise spectrum: "training" (ours, default: the quietest 0.25 s of the training recording,
     kept in the checkpoint and used for the driving audio too), "quietest" (the driving audio's own quietest 0.25 s)
@@ -175,7 +175,7 @@ class NeRFConfig(MethodConfig):
     noise-only stretch: denoised on its own, the trained WildTalker's mouth box scored 19.9 dB PSNR on
     synthetic-portrait-wild, against 26.7 dB for the same windows denoised with the recording's noise."""
     expression: str = "eye"
-    """Expression input: "eye" (ER-NeRF's eye aspect ratio) or "upper-face" (SyncTalk's 7 brow/eye features, `methods.nerf.expression`)."""
+    """Expression input: "eye" (ER-NeRF's eye aspect ratio) or "upper-face" (SyncTalk's 7 brow/eye features, `talkbench.methods.synctalk.expression`)."""
     masked_attention: bool = False
     """SyncTalk's facial-aware masked attention: audio attention penalised outside the lower face (nose tip down),
     expression attention inside it; off: the audio attention outside the face rectangle only (ER-NeRF)."""
@@ -183,14 +183,14 @@ class NeRFConfig(MethodConfig):
     """Train and render on the clip's stabilized poses (annotation `head_pose_stabilized`, made by SyncTalk's Head-Sync
     Stabilizer in `bench data prepare --head-stabilizer`) when it has them; the poses used are recorded."""
     temporal_mask: bool = False
-    """Weight the torso loss by 1 − M, WildTalker's flow-guided temporal mask (`methods.nerf.temporal_mask`)."""
+    """Weight the torso loss by 1 − M, WildTalker's flow-guided temporal mask (`talkbench.methods.wildtalker.temporal_mask`)."""
     flow_threshold: float = 0.004
     """θ of the temporal mask: flow magnitude per frame as a fraction of the width."""
     neck_fill: bool = False
     """At render, fill the chin–torso gap with the training frames' mean neck colour (SyncTalk's Portrait-Sync Generator)."""
     portrait: bool = False
     """SyncTalk's Portrait mode: blend the rendered face into the driving video's own frames with a blurred face mask
-    (`methods.nerf.portrait.portrait_blend`); needs the drive's original frames and is scored as that compositing."""
+    (`talkbench.methods.synctalk.portrait.portrait_blend`); needs the drive's original frames and is scored as that compositing."""
     ind_dim: int = 4
     """Per-frame latent code size of the head (0: none)."""
     ind_dim_torso: int = 8
@@ -468,8 +468,8 @@ def noise_reference(audio: np.ndarray, cfg: NeRFConfig, sample_rate: int) -> np.
     """The training recording's noise sample for MSS (`mss_noise_from="training"`): its quietest stretch, else None."""
     if not cfg.mss or cfg.mss_noise_from != "training":
         return None
-    from methods.denoise.mss import MSSConfig
-    from methods.denoise.noise_estimate import quietest_segment_start
+    from talkbench.methods.enhance.mss import MSSConfig
+    from talkbench.methods.enhance.noise_estimate import quietest_segment_start
 
     seconds = MSSConfig().noise_seconds
     start = quietest_segment_start(np.asarray(audio, np.float32), sample_rate, seconds)
@@ -487,7 +487,7 @@ def conditioned_audio(audio: np.ndarray, cfg: NeRFConfig, sample_rate: int, nois
         return audio
     if cfg.mss_noise_from not in MSS_NOISE_FROM:
         raise ValueError(f"mss_noise_from must be one of {', '.join(MSS_NOISE_FROM)}, not {cfg.mss_noise_from!r}")
-    from methods.denoise.mss import MSS, MSSConfig
+    from talkbench.methods.enhance.mss import MSS, MSSConfig
 
     if cfg.mss_noise_from == "training":
         if noise is None:
@@ -515,7 +515,7 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         raise InputError(f"clip {clip.name}: the NeRF methods need clip.meta['intrinsics'] (fx, fy, cx, cy)")
     t, h, w, _ = clip.frames.shape
     head_mask = np.asarray(ann["head_mask"]).astype(bool)
-    from bench.data.preprocess import background_image, clip_intrinsics
+    from talkbench.prepare.preprocess import background_image, clip_intrinsics
 
     intrinsics = clip_intrinsics(clip)  # scaled when load_dataset resized a prepared clip
     fx, fy, cx, cy = (float(intrinsics[k]) for k in ("fx", "fy", "cx", "cy"))
@@ -544,7 +544,7 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
     else:  # the references feed ASR outputs as they are; identity statistics keep render's path the same
         mean, std = np.zeros(windows.shape[1], np.float32), np.ones(windows.shape[1], np.float32)
     if cfg.expression == "upper-face":
-        from methods.nerf.expression import upper_face_features
+        from talkbench.methods.synctalk.expression import upper_face_features
 
         eye, eye_source = upper_face_features(clip.frames, ann)
     else:
@@ -573,7 +573,7 @@ def prepare_clip(clip: Clip, cfg: NeRFConfig, device: torch.device) -> PreparedC
         raise InputError(f"clip {clip.name}: masked attention needs landmarks for the lower face: set masked_attention=off")
     torso_weight = None
     if cfg.temporal_mask:
-        from methods.nerf.temporal_mask import TemporalMaskSettings, loss_weights
+        from talkbench.methods.wildtalker.temporal_mask import TemporalMaskSettings, loss_weights
 
         weights, extra["temporal_mask"] = loss_weights(clip.frames, head_mask, TemporalMaskSettings(threshold=cfg.flow_threshold))
         torso_weight = torch.from_numpy(np.round(weights * 255).astype(np.uint8)).to(device)  # 1 byte per pixel

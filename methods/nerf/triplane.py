@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from methods.nerf.hash_grid import HashGridConfig, make_hash_grid
+from talkbench.methods.nerf.hash_grid import HashGridConfig, make_hash_grid
 
 PLANES: tuple[tuple[int, int], ...] = ((0, 1), (1, 2), (0, 2))
 """Coordinate pairs of the xy, yz and xz planes, in ER-NeRF's concatenation order."""

@@ -3,7 +3,7 @@
 Protocol (as the papers' evaluation scripts computed it):
 
 - OpenFace 2.2 `FeatureExtraction` AU intensities (`_r` columns, 0-5) for every frame of both
-  videos, one memoised pass per video content (`metrics.face.openface`).
+  videos, one memoised pass per video content (`talkbench.metrics.face.openface`).
 - Frames are aligned by index; when the two tables differ in length both are truncated to the
   shorter and the result says so (`truncated`, `truncation_note`).
 - AUE   = sum over the 17 `_r` AUs of the mean over frames of (pred - ref)^2.
@@ -25,9 +25,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import BenchError, InputError
-from bench.types import Metric, MetricContext, MetricResult, Video
-from metrics.face.openface import (
+from talkbench.core.errors import BenchError, InputError
+from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.metrics.face.openface import (
     AU_INTENSITY,
     AUTable,
     OpenFaceMissing,

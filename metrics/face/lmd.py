@@ -5,7 +5,7 @@
 and the frame's LMD is the mean per-point L2 distance in pixels at native resolution; the
 reported value is the mean over frames.
 
-Landmarks come from a backend (`metrics/face/landmarks.py`): `mediapipe` (offline, the default
+Landmarks come from a backend (`bench/perception/landmarks.py`): `mediapipe` (offline, the default
 here) or `fan` (face_alignment's 2D-FAN-4, the papers' choice, needs its weights). The two are
 not interchangeable — every result records its backend, and a stored value is only reused for
 the same backend, region and missing-face policy.
@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import BenchError, WeightsMissing
-from bench.types import Metric, MetricContext, MetricResult, Video
-from metrics.face.landmarks import FACE, MOUTH, LandmarkTrack, landmarks
-from metrics.image.frames import check_videos
+from talkbench.core.errors import BenchError, WeightsMissing
+from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.perception.landmarks import FACE, MOUTH, LandmarkTrack, landmarks
+from talkbench.metrics.image.frames import check_videos
 
 REGIONS: dict[str, tuple[int, ...]] = {"mouth": MOUTH, "face": FACE}
 POLICIES = ("previous", "drop")

@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.errors import BenchError, InputError
-from bench.memo import ResultMemo, content_key
-from metrics.image.frames import as_stack
+from talkbench.core.errors import BenchError, InputError
+from talkbench.infra.memo import ResultMemo, content_key
+from talkbench.metrics.image.frames import as_stack
 
 BINARY_NAME = "FeatureExtraction"
 ENV_VAR = "BENCH_OPENFACE_BIN"

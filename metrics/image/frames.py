@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import InputError
-from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
+from talkbench.core.errors import InputError
+from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
 
 
 def as_stack(frames: np.ndarray, what: str = "frames") -> np.ndarray:

@@ -7,7 +7,7 @@ The papers' variant: AlexNet backbone, LPIPS linear layers v0.1 (shipped inside 
 The backbone is torchvision's ImageNet file. `lpips` asks torchvision for it, and
 torchvision looks in `<torch hub dir>/checkpoints/` and downloads it when absent (without
 checking the hash of a cached copy). talkbench never lets that happen: the file is
-resolved and sha256-checked by `bench.weights.require`, which installs torchvision files
+resolved and sha256-checked by `talkbench.infra.weights.require`, which installs torchvision files
 at `weights_dir()/torch_hub/checkpoints/<filename>`; the torch hub dir is pointed at
 `weights_dir()/torch_hub` only while the model is being built, then restored. A missing or
 mismatching file makes the metric unavailable with the install command, never a 0.
@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 from tqdm import tqdm
 
-from bench.devices import resolve_device
-from bench.errors import BenchError, WeightsMissing
-from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video
-from metrics.image.frames import check_pair, check_videos, chunks, to_float
+from talkbench.infra.devices import resolve_device
+from talkbench.core.errors import BenchError, WeightsMissing
+from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video
+from talkbench.metrics.image.frames import check_pair, check_videos, chunks, to_float
 
 PROTOCOL = "LPIPS v0.1, AlexNet backbone, RGB [0,1] with normalize=True, mean over frames"
 VERSION = "0.1"
@@ -41,7 +41,7 @@ _MODELS: dict[tuple[str, str, str, int], Any] = {}
 
 def clear_cache() -> None:
     """Forget the constructed models and verified files (tests, or after reinstalling weights)."""
-    from bench import weights
+    from talkbench.infra import weights
 
     with _LOCK:
         _MODELS.clear()
@@ -58,7 +58,7 @@ def backbone_entry_name(net: str) -> str:
 
 def require_backbone(net: str = "alex") -> tuple[Path, str]:
     """(path, sha256) of the verified backbone file of `net`; WeightsMissing with the install command otherwise."""
-    from bench import weights
+    from talkbench.infra import weights
 
     return weights.verified(backbone_entry_name(net))
 
@@ -67,7 +67,7 @@ def _build_model(net: str, backbone: Path, device: str) -> Any:
     """Construct lpips.LPIPS with torchvision reading the backbone from talkbench's cache."""
     import torch
 
-    from bench.torchvision_compat import import_torchvision
+    from talkbench.infra.torchvision_compat import import_torchvision
 
     import_torchvision()
     import lpips

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from metrics.image.frames import PerFrameImageMetric, check_pair, chunks, frames_per_chunk, to_float
+from talkbench.metrics.image.frames import PerFrameImageMetric, check_pair, chunks, frames_per_chunk, to_float
 
 PROTOCOL = "per-frame -10log10(MSE), RGB [0,1], full frame, mean over frames"
 

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
-from metrics.image.frames import check_videos
-from metrics.image.psnr import psnr_from_mse
+from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
+from talkbench.metrics.image.frames import check_videos
+from talkbench.metrics.image.psnr import psnr_from_mse
 
 REGION_ANNOTATION = "torso_mask"
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from metrics.image.frames import PerFrameImageMetric, check_pair, to_float
+from talkbench.metrics.image.frames import PerFrameImageMetric, check_pair, to_float
 
 PROTOCOL = "Wang et al. 2004: gaussian window sigma 1.5, population covariance, RGB [0,1] per channel, mean over frames"
 

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.dsp import frame_signal, window
-from bench.errors import InputError
-from bench.types import Audio, Metric, MetricContext, MetricResult
+from talkbench.dsp import frame_signal, window
+from talkbench.core.errors import InputError
+from talkbench.core.types import Audio, Metric, MetricContext, MetricResult
 
 EPS = float(np.finfo(np.float64).eps)
 """MATLAB's `eps` (2.2204e-16), which Loizou's code adds to signals and energies."""
@@ -132,7 +132,7 @@ def loizou_window(win: int) -> np.ndarray:
 def loizou_frames(ref: np.ndarray, deg: np.ndarray, fs: int, block: int = FRAME_BLOCK) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Windowed frame blocks `(ref_frames, deg_frames)`, each [n, win], over Loizou's frames.
 
-    Uses the shared `bench.dsp.frame_signal`; at most `block` frames are materialised at once.
+    Uses the shared `talkbench.dsp.frame_signal`; at most `block` frames are materialised at once.
     """
     win, hop = loizou_framing(fs)
     total = loizou_num_frames(min(len(ref), len(deg)), fs)

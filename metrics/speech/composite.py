@@ -35,8 +35,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import InputError
-from metrics.speech.common import (
+from talkbench.core.errors import InputError
+from talkbench.metrics.speech.common import (
     EPS,
     FRAME_MS,
     SpeechMetric,
@@ -46,8 +46,8 @@ from metrics.speech.common import (
     loizou_framing,
     require_frames,
 )
-from metrics.speech.pesq import NB_RATE, WB_RATE, run_pesq
-from metrics.speech.snr import SEGSNR_MAX_DB, SEGSNR_MIN_DB, segmental_snr, segmental_snr_frames
+from talkbench.metrics.speech.pesq import NB_RATE, WB_RATE, run_pesq
+from talkbench.metrics.speech.snr import SEGSNR_MAX_DB, SEGSNR_MIN_DB, segmental_snr, segmental_snr_frames
 
 __all__ = [
     "CBAK", "COVL", "CSIG", "composite", "composite_from_measures", "llr", "llr_frames",

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import InputError
-from metrics.speech.common import SpeechMetric, Unavailable, package_version
+from talkbench.core.errors import InputError
+from talkbench.metrics.speech.common import SpeechMetric, Unavailable, package_version
 
 WB_RATE = 16_000
 NB_RATE = 8_000

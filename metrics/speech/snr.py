@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from metrics.speech.common import (
+from talkbench.metrics.speech.common import (
     EPS,
     FRAME_MS,
     SpeechMetric,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from metrics.speech.common import SpeechMetric, Unavailable, package_version
+from talkbench.metrics.speech.common import SpeechMetric, Unavailable, package_version
 
 
 def _run_stoi(ref: np.ndarray, deg: np.ndarray, fs: int, extended: bool) -> float:

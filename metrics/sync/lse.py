@@ -2,7 +2,7 @@
 
 LSE is a no-reference metric. Only the prediction is scored, and it must carry the driving
 audio (muxed into the render); the reference video is not used. Both metrics read one shared
-evaluation, `metrics.sync.syncnet.evaluate_lse`, memoised in-process under the content of the
+evaluation, `talkbench.metrics.sync.syncnet.evaluate_lse`, memoised in-process under the content of the
 frames and audio, the options and the weight files' sha256, so LSE-C and LSE-D together cost
 one SyncNet pass. The protocol and its deviations are described in `metrics/sync/syncnet.py`.
 
@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import BenchError, InputError, WeightsMissing
-from bench.memo import ResultMemo, content_key
-from bench.types import Metric, MetricContext, MetricResult, Video
-from metrics.sync import syncnet
-from metrics.sync.syncnet import MIN_FACE_SIZE, MIN_TRACK, PROTOCOL, LSEEvaluation, evaluate_lse, load_models
+from talkbench.core.errors import BenchError, InputError, WeightsMissing
+from talkbench.infra.memo import ResultMemo, content_key
+from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.metrics.sync import syncnet
+from talkbench.metrics.sync.syncnet import MIN_FACE_SIZE, MIN_TRACK, PROTOCOL, LSEEvaluation, evaluate_lse, load_models
 
 NO_AUDIO = "the render has no audio; LSE needs the driving audio muxed in"
 

@@ -53,7 +53,7 @@ Deviations from the original, all recorded or stated here:
 - A frame rate other than 25 fps is resampled by taking the nearest source frame for each
   25 fps output time. `ffmpeg -r 25` also drops or repeats frames, but its timestamp rounding
   can pick a neighbouring frame.
-- Audio goes through `bench.io.audio.conform_audio` (mono, soxr to 16 kHz). Float samples then
+- Audio goes through `talkbench.io.audio.conform_audio` (mono, soxr to 16 kHz). Float samples then
   become int16 as ffmpeg's pcm_s16le encoder converts them: round(x·32768), saturated.
 - Distances are computed in float64 from SyncNet's float32 features (the original computes them
   in float32). The difference is about 1e-6.
@@ -78,8 +78,8 @@ import numpy as np
 from scipy import signal
 from scipy.interpolate import interp1d
 
-from bench.devices import resolve_device
-from bench.errors import BenchError, InputError, WeightsMissing
+from talkbench.infra.devices import resolve_device
+from talkbench.core.errors import BenchError, InputError, WeightsMissing
 
 FRAME_RATE = 25
 """Video frame rate SyncNet was trained on; other rates are resampled to it."""
@@ -454,7 +454,7 @@ _MODELS: dict[tuple[str, str, str, int, str], Any] = {}
 """Built models by (weights name, device, path, mtime_ns, sha256)."""
 def clear_cache() -> None:
     """Forget the built models and verified files (tests, or after reinstalling weights)."""
-    from bench import weights
+    from talkbench.infra import weights
 
     with _LOCK:
         _MODELS.clear()
@@ -462,7 +462,7 @@ def clear_cache() -> None:
 
 
 def _load_strict(name: str, model: Any) -> Any:
-    from bench import weights
+    from talkbench.infra import weights
 
     state = weights.load_state_dict(name, map_location="cpu")
     try:
@@ -475,7 +475,7 @@ def _load_strict(name: str, model: Any) -> Any:
 
 
 def _cached(name: str, device: str, build: Callable[[str], Any]) -> tuple[Any, str]:
-    from bench import weights
+    from talkbench.infra import weights
 
     path, digest = weights.verified(name)
     key = (name, device, str(path), path.stat().st_mtime_ns, digest)
@@ -688,7 +688,7 @@ def evaluate_lse(frames_rgb: np.ndarray, audio: np.ndarray, fps: float, sample_r
     A video the protocol cannot score (too short, no face track, too little audio) comes back
     with `reason` set and no values; it is never scored 0.
     """
-    from bench.io.audio import conform_audio
+    from talkbench.io.audio import conform_audio
 
     frames = _check_frames(frames_rgb)
     models = models if models is not None else load_models(device)

@@ -1,0 +1,184 @@
+"""Dataset cards (declarative TOML files in `datasets/`) and loading a card's Clip for a profile."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from talkbench.io.clip_store import load_clip, save_clip
+from talkbench.core.errors import BenchError
+from talkbench.infra.hashing import code_version, stable_hash
+from talkbench.infra.paths import cards_override, data_dir
+from talkbench.infra.resources import resource_files
+from talkbench.core.registry import Registry
+from talkbench.core.types import Clip
+
+if TYPE_CHECKING:
+    from talkbench.datasets.speech_set import SpeechSet
+
+
+@dataclass(frozen=True)
+class Card:
+    """A parsed dataset card."""
+
+    name: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """'synthetic' (generated here) or 'video' (prepared from a local file)."""
+        return self.data.get("kind", "video")
+
+    @property
+    def tasks(self) -> list[str]:
+        """Tasks this dataset serves."""
+        return list(self.data.get("tasks", ["reconstruct"]))
+
+    def resolution(self, profile: str) -> int:
+        """Frame size (square, pixels) for a profile."""
+        res = self.data.get("resolution", {})
+        if profile not in res:
+            raise BenchError(f"{self.path}: card has no resolution for profile {profile!r} (has {sorted(res)})")
+        return int(res[profile])
+
+
+def _load_cards() -> Registry[Card]:
+    registry: Registry[Card] = Registry("dataset")
+    override = cards_override()
+    paths = sorted(override.glob("*.toml")) if override is not None else resource_files("cards", ".toml")
+    for path in paths:
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise BenchError(f"{path}: invalid dataset card ({exc})") from exc
+        name = data.get("name", path.stem)
+        registry.register(name)(Card(name=name, path=path, data=data))
+    return registry
+
+
+_CARDS: Registry[Card] | None = None
+
+
+def cards() -> Registry[Card]:
+    """The registry of dataset cards (read once per process)."""
+    global _CARDS
+    if _CARDS is None:
+        _CARDS = _load_cards()
+    return _CARDS
+
+
+def get_card(name: str) -> Card:
+    """A card by name, with "did you mean" on a typo."""
+    return cards().get(name)
+
+
+def prepared_dir(card: Card) -> Path:
+    """Where `bench data prepare` puts a video card's clip."""
+    return data_dir() / card.name / "prepared"
+
+
+def load_dataset(name: str, profile: str) -> Clip:
+    """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
+    card = get_card(name)
+    if card.kind.startswith("speech"):
+        raise BenchError(f"dataset {card.name!r} is speech only (task enhance); video tasks need a video dataset")
+    resolution = card.resolution(profile)
+    if card.kind == "synthetic":
+        from talkbench.datasets import synthetic
+
+        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(*_generator_modules(synthetic))})
+        directory = data_dir() / card.name / f"{profile}-{resolution}px-{key}"
+        if (directory / "clip.json").exists():
+            return load_clip(directory)
+        tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
+        clip = synthetic.generate_portrait(card.data, resolution)
+        clip.meta["cache_key"] = key
+        clip.meta["content_sha256"] = clip_fingerprint(clip)
+        save_clip(clip, directory)
+        return clip
+    source = prepared_dir(card)
+    if not (source / "clip.json").exists():
+        raise BenchError(
+            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
+            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
+        )
+    clip = load_clip(source)
+    if clip.resolution[0] != resolution:
+        clip = resize_clip(clip, resolution)
+    return clip
+
+
+def load_speech(name: str, profile: str) -> "SpeechSet":
+    """An `enhance` dataset: generated (speech-synthetic, cached) or prepared (speech-corpus)."""
+    from talkbench.datasets import speech_set
+
+    card = get_card(name)
+    if card.kind == "speech-synthetic":
+        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(*_generator_modules(speech_set))})
+        directory = data_dir() / card.name / f"{profile}-{key}"
+        if (directory / "index.json").exists():
+            return speech_set.load_speech_set(directory)
+        speech = speech_set.generate_noisy_speech(card.data, profile)
+        speech.meta["cache_key"] = key
+        speech.meta["content_sha256"] = speech_fingerprint(speech)
+        speech_set.save_speech_set(speech, directory)
+        return speech
+    if card.kind == "speech-corpus":
+        source = prepared_dir(card)
+        if not (source / "index.json").exists():
+            raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
+                             f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+        speech = speech_set.load_speech_set(source)
+        speech.meta.setdefault("content_sha256", speech_fingerprint(speech))
+        return speech
+    raise BenchError(f"dataset {card.name!r} is a {card.kind} dataset, not speech (task enhance needs a speech dataset)")
+
+
+def speech_fingerprint(speech: "SpeechSet") -> str:
+    """SHA-256 of a speech set's samples."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for u in speech.utterances:
+        digest.update(np.ascontiguousarray(u.noisy).tobytes())
+        digest.update(np.ascontiguousarray(u.clean).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _generator_modules(generator: Any) -> list[Any]:
+    import importlib
+
+    # Every generator shares the speech and occluder modules: their source is part of the data's cache key.
+    return [generator] + [importlib.import_module(m) for m in ("talkbench.datasets.speech", "talkbench.datasets.occluders")]
+
+
+def resize_clip(clip: Clip, size: int) -> Clip:
+    """Square-resize frames (area interpolation) and scale landmark annotations to match."""
+    h, w = clip.resolution
+    frames = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in clip.frames])
+    annotations = dict(clip.annotations)
+    if "landmarks" in annotations:
+        annotations["landmarks"] = annotations["landmarks"] * np.array([size / w, size / h], dtype=np.float32)
+    for key, value in list(annotations.items()):
+        if value.ndim >= 3 and value.shape[1:3] == (h, w):
+            annotations[key] = np.stack([cv2.resize(v, (size, size), interpolation=cv2.INTER_NEAREST if v.dtype == np.uint8 and v.ndim == 2 else cv2.INTER_AREA) for v in value])
+    return Clip(name=clip.name, frames=frames, fps=clip.fps, audio=clip.audio, sample_rate=clip.sample_rate,
+                annotations=annotations, audio_tracks=clip.audio_tracks, n_train=clip.n_train,
+                meta=dict(clip.meta, resized_from=[h, w]))
+
+
+def clip_fingerprint(clip: Clip) -> str:
+    """SHA-256 of a clip's frames and audio (recorded with results so baselines compare like with like)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(clip.frames).tobytes())
+    digest.update(np.ascontiguousarray(clip.audio).tobytes())
+    return digest.hexdigest()[:16]

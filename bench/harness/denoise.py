@@ -1,0 +1,80 @@
+"""Speech enhancement as plain Python functions (the call WildTalker's audio front end makes).
+
+    from talkbench.harness.denoise import denoise
+    clean = denoise(noisy, 16000, method="mss", alpha=1.5, scales="512:128:hann,1024:256:hann")
+
+`method` is any registered denoiser (mss, specsub, wiener, noisereduce, passthrough); the
+overrides are that method's config fields, as Python values or as `--set`-style strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from talkbench.core.errors import BenchError, InputError
+from talkbench.core.types import SAMPLE_RATE
+
+
+def make_denoiser(method: str = "mss", overrides: dict[str, Any] | None = None):
+    """The registered denoiser `method` with its default config updated by `overrides`.
+
+    String values are parsed like `--set key=value` (`MethodConfig.updated`); other values are
+    used as given (and checked by the config). Unknown fields raise BenchError with suggestions.
+    """
+    from talkbench.core.registries import METHODS
+
+    cls = METHODS.get(method)
+    if getattr(cls, "task", None) != "enhance" or not hasattr(cls, "denoise"):
+        raise BenchError(f"method {method!r} is not a denoiser (task {getattr(cls, 'task', '?')!r})")
+    overrides = dict(overrides or {})
+    config = cls.Config()
+    as_text = {k: v for k, v in overrides.items() if isinstance(v, str)}
+    config = config.updated(as_text)
+    typed = {k: v for k, v in overrides.items() if not isinstance(v, str)}
+    if typed:
+        known = {f.name for f in dataclasses.fields(config)}
+        unknown = sorted(set(typed) - known)
+        if unknown:
+            config.updated({unknown[0]: ""})  # raises the "unknown config field ... did you mean" error
+        config = dataclasses.replace(config, **typed)
+    return cls(config)
+
+
+def denoise(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, method: str = "mss", **overrides: Any) -> np.ndarray:
+    """Enhance 16 kHz mono speech with a registered denoiser; float32 of the same length.
+
+    Other sample rates, multi-channel arrays and non-finite samples raise InputError (use
+    `denoise_file`, or `talkbench.io.audio.conform_audio`, to resample and downmix first).
+    """
+    if sample_rate != SAMPLE_RATE:
+        raise InputError(
+            f"denoise: sample rate {sample_rate} Hz, expected {SAMPLE_RATE} Hz mono "
+            "(resample first, e.g. talkbench.io.audio.conform_audio, or use denoise_file)"
+        )
+    audio = np.asarray(audio)
+    if audio.ndim != 1:
+        raise InputError(f"denoise: expected mono audio of shape [N], got shape {audio.shape} (downmix first)")
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise InputError(f"denoise: expected float audio in [-1, 1], got dtype {audio.dtype} (scale integer PCM first)")
+    audio = audio.astype(np.float32, copy=False)
+    if not np.isfinite(audio).all():
+        raise InputError("denoise: audio contains NaN or infinite samples")
+    return make_denoiser(method, overrides).denoise(audio, SAMPLE_RATE)
+
+
+def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
+                 overrides: dict[str, str] | None = None) -> list[str]:
+    """Read any audio file (resampled to 16 kHz mono), denoise it, write a 16-bit WAV; returns notes on conversions."""
+    from talkbench.io.audio import read_audio, write_audio
+
+    audio, notes = read_audio(in_path)
+    out = make_denoiser(method, overrides).denoise(audio, SAMPLE_RATE)
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 1.0:
+        notes.append(f"{out_path}: denoised peak {peak:.3f} > 1, clipped when writing 16-bit PCM")
+    write_audio(out_path, out, SAMPLE_RATE)
+    return notes

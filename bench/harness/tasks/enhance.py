@@ -1,0 +1,170 @@
+"""The `enhance` task: denoise every utterance of a speech set and score it against the clean speech."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm import tqdm
+
+from talkbench.infra.atomic import atomic_directory
+from talkbench.datasets.cards import load_speech
+from talkbench.core.errors import BenchError
+from talkbench.infra.hashing import stable_hash
+from talkbench.infra.paths import cache_dir
+from talkbench.core.types import Audio, Drive, MetricResult
+
+if TYPE_CHECKING:
+    from talkbench.datasets.speech_set import SpeechSet
+    from talkbench.harness.runner import JobContext, TaskOutput
+
+
+def run_enhance(job: "JobContext") -> "TaskOutput":
+    """Enhance (cached), score per utterance, aggregate per condition (all, per SNR)."""
+    from talkbench.harness.runner import TaskOutput
+
+    spec = job.spec
+    speech = job.load(load_speech)
+    job.timings["train"] = 0.0  # classical denoisers do not train
+    key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha, "code": job.code})
+    enhanced, job.timings["render"], cached = _enhance_stage(job, speech, key)
+    audio_seconds = sum(len(u.noisy) for u in speech.utterances) / speech.sample_rate
+    per_item, job.timings["metrics"] = _score_utterances(job, speech, enhanced)
+    results = {condition: _aggregate(job, speech, per_item, condition) for condition in speech.conditions()}
+
+    def write(prov: dict[str, Any]) -> None:
+        _write_run_dir(job, speech, enhanced, per_item, results, prov)
+
+    return TaskOutput(results, {"cached_stages": {"render": cached}, "render_key": key,
+                                "real_time_factor": job.timings["render"] / audio_seconds if audio_seconds else None}, write)
+
+
+def _enhance_stage(job: "JobContext", speech: "SpeechSet", key: str) -> tuple[list[np.ndarray], float, bool]:
+    final = cache_dir() / "enhance" / key
+    if job.spec.overwrite == "always":
+        shutil.rmtree(final, ignore_errors=True)
+    if (final / "DONE.json").exists():
+        with np.load(final / "enhanced.npz", allow_pickle=False) as data:
+            out = [data[f"u{i}"] for i in range(len(speech.utterances))]
+        return out, float(json.loads((final / "DONE.json").read_text())["wall_time_s"]), True
+    out, wall = [], 0.0
+    for u in tqdm(speech.utterances, desc=f"enhance {job.spec.method}", unit="utt", leave=False, disable=None):
+        t0 = time.perf_counter()
+        video = job.method.render(None, Drive(audio=u.noisy, fps=25.0, num_frames=0, sample_rate=speech.sample_rate))  # type: ignore[arg-type]
+        wall += time.perf_counter() - t0
+        if video.audio is None or len(video.audio) != len(u.noisy) or not np.all(np.isfinite(video.audio)):
+            raise BenchError(f"{job.spec.method} returned bad audio for utterance {u.id} (length or non-finite values)")
+        out.append(video.audio.astype(np.float32))
+    with atomic_directory(final) as tmp:
+        np.savez(tmp / "enhanced.npz", **{f"u{i}": a for i, a in enumerate(out)})
+        (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
+    return out, wall, False
+
+
+def _score_utterances(job: "JobContext", speech: "SpeechSet", enhanced: list[np.ndarray]) -> tuple[dict[str, list[MetricResult]], float]:
+    previous = _load_per_utterance(job.run_dir / "per_utterance.csv") if job.spec.overwrite != "always" else {}
+    t0 = time.perf_counter()
+    per_item: dict[str, list[MetricResult]] = {}
+    for name, cls in job.metric_classes.items():
+        if name in previous and len(previous[name]) == len(speech.utterances) and not np.isnan(previous[name]).any():
+            per_item[name] = [MetricResult(name, float(v)) for v in previous[name]]
+            continue
+        metric = cls()
+        results = []
+        for u, out in tqdm(list(zip(speech.utterances, enhanced)), desc=f"{name} {job.spec.method}", unit="utt", leave=False, disable=None):
+            pred = Audio(out, speech.sample_rate, source=f"{job.spec.method}:{u.id}")
+            ref = Audio(u.clean, speech.sample_rate, source=f"{speech.name}:{u.id} (clean)")
+            try:
+                results.append(metric.compute(pred, ref))
+            except BenchError as exc:
+                results.append(MetricResult.unavailable(name, str(exc)))
+        per_item[name] = results
+    return per_item, time.perf_counter() - t0
+
+
+def _aggregate(job: "JobContext", speech: "SpeechSet", per_item: dict[str, list[MetricResult]], condition: str) -> dict[str, MetricResult]:
+    idx = speech.in_condition(condition)
+    out = {}
+    for name, results in per_item.items():
+        chosen = [results[i] for i in idx]
+        values = np.array([r.value for r in chosen if r.available], dtype=np.float64)
+        missing = [r.unavailable_reason for r in chosen if not r.available]
+        details = dict(next((r.details for r in chosen if r.available), {}))
+        details.update(items=int(values.size), utterances=len(idx), condition=condition)
+        if missing:
+            details["unavailable_items"] = len(missing)
+            details["unavailable_example"] = missing[0]
+        if values.size == 0:
+            out[name] = MetricResult(name, None, unavailable_reason=missing[0] if missing else "no utterances", details=details)
+        else:
+            out[name] = MetricResult(name, float(values.mean()), per_item=values, details=details)
+    return out
+
+
+def _load_per_utterance(path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    return {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns if c not in ("id", "snr_db", "noise", "speaker")}
+
+
+def _write_run_dir(job: "JobContext", speech: "SpeechSet", enhanced: list[np.ndarray], per_item: dict[str, list[MetricResult]],
+                   results: dict[str, dict[str, MetricResult]], prov: dict[str, Any]) -> None:
+    import pandas as pd
+
+    from talkbench.io.audio import write_audio
+
+    run_dir, spec = job.run_dir, job.spec
+    (run_dir / "config.json").write_text(json.dumps({"job": {**spec.__dict__, "out": str(spec.out) if spec.out else None},
+                                                      "method_config": job.config}, indent=2, default=str))
+    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    (run_dir / "metrics.json").write_text(json.dumps({"run_id": spec.run_id, "conditions": {
+        c: {n: {"value": r.value, "unavailable_reason": r.unavailable_reason, "details": r.details} for n, r in res.items()}
+        for c, res in results.items()}}, indent=2, default=str))
+    table = {"id": [u.id for u in speech.utterances], "snr_db": [u.snr_db for u in speech.utterances],
+             "noise": [u.noise for u in speech.utterances], "speaker": [u.speaker for u in speech.utterances]}
+    table.update({n: [r.value if r.available else math.nan for r in rs] for n, rs in per_item.items()})
+    pd.DataFrame(table).to_csv(run_dir / "per_utterance.csv", index=False)
+    examples = run_dir / "examples"
+    examples.mkdir(exist_ok=True)
+    shown = [speech.in_condition(c)[0] for c in speech.conditions()[1:]] or [0]
+    for i in shown:
+        write_audio(examples / f"{speech.utterances[i].id}_enhanced.wav", enhanced[i], speech.sample_rate)
+    _spectrograms(speech, enhanced, shown[0], run_dir / "spectrogram.png", spec.method)
+    lines = [f"# {spec.run_id}", "", "| condition | " + " | ".join(job.metric_classes) + " |", "|---|" + "---|" * len(job.metric_classes)]
+    for condition, res in results.items():
+        cells = [f"{r.value:.3f}" if r.available else "n/a" for r in res.values()]
+        lines.append(f"| {condition} (n={len(speech.in_condition(condition))}) | " + " | ".join(cells) + " |")
+    rtf = prov.get("real_time_factor")
+    lines += ["", f"Real-time factor of {spec.method}: {rtf:.5f}" if rtf else "", "",
+              "Noisy / enhanced / clean spectrograms of one utterance:", "", "![spectrogram](spectrogram.png)"]
+    (run_dir / "report.md").write_text("\n".join(lines) + "\n")
+
+
+def _spectrograms(speech: "SpeechSet", enhanced: list[np.ndarray], i: int, path: Path, method: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from talkbench.dsp import stft
+
+    u = speech.utterances[i]
+    fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
+    for ax, (title, x) in zip(axes, (("noisy", u.noisy), (f"enhanced ({method})", enhanced[i]), ("clean", u.clean))):
+        spec_db = 20 * np.log10(np.abs(stft(x, 512, 128)).T + 1e-6)
+        ax.imshow(spec_db, origin="lower", aspect="auto", vmin=spec_db.max() - 80, vmax=spec_db.max(),
+                  extent=(0, len(x) / speech.sample_rate, 0, speech.sample_rate / 2000))
+        ax.set_title(f"{title} — {u.id}", fontsize=9)
+        ax.set_ylabel("kHz")
+    axes[-1].set_xlabel("s")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

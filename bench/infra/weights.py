@@ -1,0 +1,442 @@
+"""Registry of pretrained files: name, expected sha256, source, licence, cache path. Never downloads silently.
+
+An entry is one file, or (`snapshot=True`) a Hugging Face model snapshot directory installed
+from a local download and checked as one digest over its files (`snapshot_sha256`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from talkbench.core.errors import BenchError, WeightsMissing
+from talkbench.infra.paths import weights_dir
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One pretrained file talkbench knows about."""
+
+    name: str
+    filename: str
+    sha256: str
+    """Expected SHA-256 (hex). Shorter than 64 characters means a published prefix (torchvision's
+    file names carry only the first 8 hex digits of the hash; that is all that is published)."""
+    url: str
+    licence: str
+    used_by: str
+    subdir: str = ""
+    """Sub-directory of the weights cache (torchvision files live under torch_hub/checkpoints)."""
+    snapshot: bool = False
+    """True for a Hugging Face model snapshot: `filename` is then a directory holding the files of
+    `SNAPSHOT_FILES` that the source has, installed from a local directory and hashed together."""
+    note: str = ""
+    """When the download is not the file itself (an archive): what to do before installing the file."""
+    convert: str = ""
+    """"module:function" turning the user's local file into the installed one (`function(src, dst)`), for
+    files talkbench must not ship in their original form; the converted file is what gets pinned."""
+    source_file: str = ""
+    """Name of the file the user installs from, when it differs from `filename` (a converted entry)."""
+
+    @property
+    def path(self) -> Path:
+        """Where the file (or snapshot directory) lives once installed."""
+        return weights_dir() / self.subdir / self.filename
+
+    def install_hint(self) -> str:
+        """The command that installs this file."""
+        if self.snapshot:
+            # A snapshot is several files: downloading is the user's explicit step, installing copies it.
+            repo = self.url.removeprefix("https://huggingface.co/")
+            return (f"download the snapshot {self.url} (e.g. `hf download {repo} --local-dir DIR`, "
+                    f"`huggingface-cli download` in older huggingface_hub), then: bench weights install {self.name} --from DIR")
+        if self.note:  # the download is not the file itself (an archive): say what to do first
+            return f"{self.note}, then: bench weights install {self.name} --from PATH/{self.source_file or self.filename}"
+        return f"bench weights install {self.name} --from {self.url} (or --from a local copy of {self.filename})"
+
+
+TORCH_HUB = "torch_hub/checkpoints"
+UNPUBLISHED = ""
+"""`sha256` of an entry whose publisher gives no checksum: the hash is pinned when the file is
+installed (`--sha256 HEX` to state it, otherwise trust on first install) and checked on every load."""
+
+SNAPSHOT_REQUIRED = ("config.json", "preprocessor_config.json")
+"""Files a snapshot directory must have (the model's and the feature extractor's configs)."""
+SNAPSHOT_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+"""A snapshot's weights, in the order transformers prefers them; only the first one present is copied."""
+SNAPSHOT_EXTRA = ("vocab.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")
+"""Tokenizer files copied when present (a CTC model's processor needs them; features do not)."""
+SNAPSHOT_FILES = SNAPSHOT_REQUIRED + SNAPSHOT_WEIGHTS + SNAPSHOT_EXTRA
+"""Everything a snapshot entry installs and hashes; other files of a download (README, TF/Flax
+weights, the hub's .cache folder with download times) are left out so the digest is reproducible."""
+
+ENTRIES: dict[str, WeightsEntry] = {
+    e.name: e
+    for e in [
+        WeightsEntry(
+            name="alexnet",
+            filename="alexnet-owt-7be5be79.pth",
+            sha256="7be5be79",
+            url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+            licence="BSD-3-Clause (torchvision ImageNet weights)",
+            used_by="LPIPS (AlexNet backbone, the papers' variant)",
+            subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="vgg16",
+            filename="vgg16-397923af.pth",
+            sha256="397923af",
+            url="https://download.pytorch.org/models/vgg16-397923af.pth",
+            licence="BSD-3-Clause (torchvision ImageNet weights)",
+            used_by="LPIPS (VGG backbone)",
+            subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="syncnet_v2",
+            filename="syncnet_v2.model",
+            sha256=UNPUBLISHED,
+            url="http://www.robots.ox.ac.uk/~vgg/software/lipsync/data/syncnet_v2.model",
+            licence="released by VGG Oxford with syncnet_python (code MIT); research use, check the authors' terms",
+            used_by="LSE-C / LSE-D (SyncNet v2, the papers' sync expert)",
+        ),
+        WeightsEntry(
+            name="sfd_face",
+            filename="sfd_face.pth",
+            sha256=UNPUBLISHED,
+            url="https://www.robots.ox.ac.uk/~vgg/software/lipsync/data/sfd_face.pth",
+            licence="S3FD face detector weights as redistributed by syncnet_python; research use",
+            used_by="LSE-C / LSE-D face detection (S3FD, scale 0.25)",
+        ),
+        WeightsEntry(
+            name="fan_s3fd",
+            filename="s3fd-619a316812.pth",
+            sha256="619a316812",
+            url="https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth",
+            licence="BSD-3-Clause (face-alignment)",
+            used_by="LMD, fan backend: face_alignment's S3FD detector",
+            subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="fan_2dfan4",
+            filename="2DFAN4-11f355bf06.pth.tar",
+            sha256="11f355bf06",
+            url="https://www.adrianbulat.com/downloads/python-fan/2DFAN4-11f355bf06.pth.tar",
+            licence="BSD-3-Clause (face-alignment)",
+            used_by="LMD, fan backend: face_alignment 1.5's 2D-FAN-4 68-point landmarks",
+            subdir=TORCH_HUB,
+        ),
+        WeightsEntry(
+            name="face_landmarker",
+            filename="face_landmarker.task",
+            sha256=UNPUBLISHED,
+            url="https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
+            licence="Apache-2.0 (MediaPipe model card: Face Landmarker with blendshapes)",
+            used_by="SyncTalk / WildTalker expression features (7 upper-face blendshapes; landmark fallback otherwise)",
+        ),
+        WeightsEntry(
+            name="hubert_large_ls960_ft",
+            filename="hubert-large-ls960-ft",
+            sha256=UNPUBLISHED,
+            url="https://huggingface.co/facebook/hubert-large-ls960-ft",
+            licence="Apache-2.0 (facebook/hubert-large-ls960-ft model card)",
+            used_by="NeRF audio features `hubert` (ER-NeRF / SyncTalk aud_hu.npy: HubertModel last hidden state)",
+            snapshot=True,
+        ),
+        WeightsEntry(
+            name="wav2vec2_xlsr53_esperanto",
+            filename="wav2vec2-large-xlsr-53-esperanto",
+            sha256=UNPUBLISHED,
+            url="https://huggingface.co/cpierse/wav2vec2-large-xlsr-53-esperanto",
+            licence="Apache-2.0 (cpierse/wav2vec2-large-xlsr-53-esperanto model card)",
+            used_by="NeRF audio features `wav2vec` (RAD-NeRF / ER-NeRF aud_eo.npy: Wav2Vec2ForCTC logits)",
+            snapshot=True,
+        ),
+        WeightsEntry(
+            name="deepspeech_0_1_0",
+            filename="deepspeech-0_1_0-b90017e8.pb",
+            sha256=UNPUBLISHED,
+            url="https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip",
+            licence="MPL-2.0 (Mozilla DeepSpeech 0.1.0 frozen graph, as repackaged by osmr/deepspeech_features)",
+            used_by="NeRF audio features `deepspeech` (AD-NeRF / ER-NeRF / RAD-NeRF aud_ds.npy; needs talkbench[deepspeech])",
+            note="download https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip "
+                 "and unzip it (its publisher gives sha1 b90017e816572ddce84f5843f1fa21e6a377975e, no sha256)",
+        ),
+        WeightsEntry(
+            name="bfm2009_3dmm",
+            filename="bfm2009_3dmm_landmarks.npz",
+            sha256=UNPUBLISHED,
+            url="https://faces.dmi.unibas.ch/bfm/",
+            licence="Basel Face Model 2009, University of Basel: non-commercial research use, no redistribution "
+                    "(the user requests it); expression basis and landmark vertices from the AD-NeRF repository",
+            used_by="bench data prepare --head-pose 3dmm (talkbench.face3d.tracker; the official trackers' 3DMM)",
+            note="request the Basel Face Model 2009 (01_MorphableModel.mat) at https://faces.dmi.unibas.ch/bfm/ and build "
+                 "3DMM_info.npy with AD-NeRF's data_util/face_tracking/convert_BFM.py (keys_info.npy of that directory "
+                 "beside it; converted to talkbench's pickle-free landmark format on install)",
+            convert="talkbench.face3d.morphable_model:install_converter",
+            source_file="3DMM_info.npy",
+        ),
+    ]
+}
+
+
+def pins_path() -> Path:
+    """JSON file of the sha256 pinned at install for entries without a published hash."""
+    return weights_dir() / "pins.json"
+
+
+def _read_pins() -> dict[str, str]:
+    path = pins_path()
+    if not path.exists():
+        return {}
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"{path}: unreadable weights pins ({exc}); delete it and reinstall the unpublished files") from exc
+
+
+def _write_pin(name: str, digest: str) -> None:
+    pins = _read_pins()
+    pins[name] = digest
+    path = pins_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(pins, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def expected_sha256(name: str) -> tuple[str, str]:
+    """(expected hash or prefix, where it comes from: 'published' | 'published prefix' | 'pinned at install' | 'none')."""
+    entry = get_entry(name)
+    if entry.sha256:
+        return entry.sha256, "published" if len(entry.sha256) == 64 else "published prefix"
+    pinned = _read_pins().get(name, "")
+    return pinned, "pinned at install" if pinned else "none"
+
+
+def get_entry(name: str) -> WeightsEntry:
+    """The registry entry for `name`, with "did you mean" on a typo."""
+    from talkbench.core.registry import Registry
+
+    reg: Registry[WeightsEntry] = Registry("weights file")
+    for entry in ENTRIES.values():
+        reg.register(entry.name)(entry)
+    return reg.get(name)
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_matches(actual: str, expected: str) -> bool:
+    """True when `actual` equals `expected`, or starts with it when only a prefix is published."""
+    return actual.lower().startswith(expected.lower())
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+"""SHA-256 of files already hashed in this process, by (path, size, mtime_ns): weights are
+hundreds of MB, and status/require run once per job and per model load."""
+_HASHES_LOCK = threading.Lock()
+
+
+def _cached_sha256(path: Path) -> str:
+    """sha256_of(path), computed once per process while the file's size and mtime are unchanged."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _HASHES_LOCK:
+        if key not in _HASHES:
+            _HASHES[key] = sha256_of(path)
+        return _HASHES[key]
+
+
+def snapshot_files(directory: Path) -> list[str]:
+    """The files of `SNAPSHOT_FILES` a snapshot directory has: configs, the preferred weights file, tokenizer files."""
+    present = [n for n in SNAPSHOT_FILES if (directory / n).is_file()]
+    weights = [n for n in SNAPSHOT_WEIGHTS if n in present]
+    # transformers loads the first weights file it finds; a second one would be dead weight and
+    # would let a swapped, unused file change the digest
+    return [n for n in present if n not in weights[1:]]
+
+
+def snapshot_sha256(directory: Path) -> str:
+    """One SHA-256 over a snapshot directory: of the lines "NAME SHA256" of its `snapshot_files`, sorted."""
+    lines = "".join(f"{n} {_cached_sha256(directory / n)}\n" for n in sorted(snapshot_files(directory)))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _installed_sha256(entry: WeightsEntry) -> str:
+    """SHA-256 of the installed file, or the snapshot digest of an installed directory."""
+    return snapshot_sha256(entry.path) if entry.snapshot else _cached_sha256(entry.path)
+
+
+def status(name: str) -> tuple[str, str]:
+    """('installed' | 'missing' | 'bad-hash' | 'unverified', detail) for one entry."""
+    entry = get_entry(name)
+    if not (entry.path.is_dir() if entry.snapshot else entry.path.exists()):
+        return "missing", str(entry.path)
+    expected, origin = expected_sha256(name)
+    if not expected:
+        return "unverified", f"{entry.path} has no pinned sha256 (copied in by hand?); reinstall it with bench weights install"
+    actual = _installed_sha256(entry)
+    if not hash_matches(actual, expected):
+        return "bad-hash", f"{entry.path}: sha256 {actual[:16]}… expected {expected} ({origin})"
+    return "installed", f"{entry.path} (sha256 {actual[:12]}…, {origin})"
+
+
+def require(name: str) -> Path:
+    """Path of an installed, checksum-verified file; WeightsMissing (with the install command) otherwise."""
+    entry = get_entry(name)
+    state, detail = status(name)
+    if state == "missing":
+        raise WeightsMissing(
+            f"{entry.filename} not installed (needed by {entry.used_by}); install it with: {entry.install_hint()}"
+        )
+    if state in ("bad-hash", "unverified"):
+        raise WeightsMissing(f"refusing {detail}; reinstall with: {entry.install_hint()}")
+    return entry.path
+
+
+def verified(name: str) -> tuple[Path, str]:
+    """(path, full sha256) of an installed, checked file or snapshot; WeightsMissing (with the install command) otherwise."""
+    path = require(name)
+    return path, _installed_sha256(get_entry(name))
+
+
+def forget_verified() -> None:
+    """Forget the remembered file hashes (tests, or after replacing a file in place)."""
+    with _HASHES_LOCK:
+        _HASHES.clear()
+
+
+def load_state_dict(name: str, map_location: str = "cpu") -> dict[str, Any]:
+    """The verified file of `name` loaded with `torch.load(weights_only=True)`: tensors only, no code runs.
+
+    A file that does not unpickle as plain tensors (corrupt, truncated, or a pickled module)
+    is refused with a one-line error naming the file.
+    """
+    import torch
+
+    path = require(name)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file; all mean "refuse it"
+        raise WeightsMissing(f"{path}: not a loadable tensor file ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); "
+                             f"reinstall with: {get_entry(name).install_hint()}") from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsMissing(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
+    return dict(state)
+
+
+def install(name: str, source: str, sha256: str | None = None) -> Path:
+    """Copy (local path) or download (URL, only on this explicit request) a file, verify, and cache it.
+
+    Entries with a published hash are checked against it. For the others the caller may state
+    the hash (`sha256`); otherwise the installed file's hash is pinned (trust on first install)
+    and every later load is checked against the pin.
+    """
+    entry = get_entry(name)
+    if entry.snapshot:
+        return _install_snapshot(entry, source, sha256)
+    if entry.convert:
+        return _install_converted(entry, source, sha256)
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_suffix(entry.path.suffix + ".part")
+    if "://" in source:
+        try:
+            with urllib.request.urlopen(source, timeout=60) as resp, open(tmp, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise BenchError(f"could not download {source}: {exc}; download it elsewhere and use --from PATH") from exc
+    else:
+        src = Path(source).expanduser()
+        if not src.is_file():
+            raise BenchError(f"{src}: no such file")
+        shutil.copyfile(src, tmp)
+    actual = sha256_of(tmp)
+    expected = entry.sha256 or (sha256 or "").lower()
+    if expected and not hash_matches(actual, expected):
+        tmp.unlink(missing_ok=True)
+        raise BenchError(f"{source}: sha256 {actual[:16]}… does not match {entry.name}'s expected {expected}; not installed")
+    tmp.replace(entry.path)
+    if not entry.sha256:
+        _write_pin(name, actual)
+    return entry.path
+
+
+def _install_converted(entry: WeightsEntry, source: str, sha256: str | None) -> Path:
+    """Convert a local file with `entry.convert` into the cache and pin the converted file's hash.
+
+    A stated `sha256` is checked against the source file (the one the user has and can hash).
+    """
+    import importlib
+
+    if "://" in source:
+        raise BenchError(f"{entry.name} is converted from a local file, not downloaded: {entry.install_hint()}")
+    src = Path(source).expanduser()
+    if not src.is_file():
+        raise BenchError(f"{src}: no such file ({entry.install_hint()})")
+    expected = (sha256 or "").lower()
+    if expected and not hash_matches(sha256_of(src), expected):
+        raise BenchError(f"{source}: sha256 does not match the stated {expected}; not installed")
+    module, _, function = entry.convert.partition(":")
+    convert = getattr(importlib.import_module(module), function)
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_name(entry.path.name + ".part")
+    try:
+        convert(src, tmp)
+        tmp.replace(entry.path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_pin(entry.name, sha256_of(entry.path))
+    return entry.path
+
+
+def _install_snapshot(entry: WeightsEntry, source: str, sha256: str | None) -> Path:
+    """Copy a downloaded Hugging Face snapshot directory into the cache and pin its digest."""
+    if "://" in source:
+        raise BenchError(f"{entry.name} is a model snapshot (several files), not one download: {entry.install_hint()}")
+    src = Path(source).expanduser()
+    if not src.is_dir():
+        raise BenchError(f"{src}: not a directory ({entry.name} installs from a downloaded snapshot directory)")
+    lacking = [n for n in SNAPSHOT_REQUIRED if not (src / n).is_file()]
+    if not any((src / n).is_file() for n in SNAPSHOT_WEIGHTS):
+        lacking.append(" or ".join(SNAPSHOT_WEIGHTS))
+    if lacking:
+        raise BenchError(f"{src}: not a complete {entry.name} snapshot, missing {', '.join(lacking)}")
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.path.with_name(entry.path.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        for n in snapshot_files(src):
+            shutil.copyfile(src / n, tmp / n)
+        actual = snapshot_sha256(tmp)
+        expected = (sha256 or "").lower()
+        if expected and not hash_matches(actual, expected):
+            raise BenchError(f"{source}: snapshot sha256 {actual[:16]}… does not match the stated {expected}; not installed")
+        old = entry.path.with_name(entry.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if entry.path.exists():
+            entry.path.rename(old)
+        tmp.rename(entry.path)
+        shutil.rmtree(old, ignore_errors=True)
+        with _HASHES_LOCK:  # a rename keeps size and mtime: carry the hashes over instead of re-reading GBs
+            for key, digest in list(_HASHES.items()):
+                if Path(key[0]).parent == tmp:
+                    _HASHES[(str(entry.path / Path(key[0]).name), key[1], key[2])] = digest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _write_pin(entry.name, actual)
+    return entry.path

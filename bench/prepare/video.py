@@ -1,0 +1,150 @@
+"""`bench data prepare`: turn a local talking-portrait video into a Clip (25 fps, 16 kHz mono, split).
+
+A video card's clip is then annotated for the NeRF methods (landmarks, head pose, head/torso masks,
+background, eye ratio; `talkbench.prepare.preprocess`, whose docstring gives the on-disk layout), unless
+`annotate=False` (`--no-annotate`): then it holds frames and audio only, enough for the baselines.
+A directory made by the official ER-NeRF / RAD-NeRF / AD-NeRF scripts is imported by
+`talkbench.prepare.official_import.import_official` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm import tqdm
+
+from talkbench.datasets.cards import get_card, prepared_dir
+from talkbench.io.clip_store import save_clip
+from talkbench.core.errors import BenchError, InputError
+from talkbench.io.audio import read_audio
+from talkbench.io.video import read_video
+from talkbench.core.types import SAMPLE_RATE, Clip
+
+if TYPE_CHECKING:
+    from talkbench.prepare.preprocess import PreprocessOptions
+    from talkbench.datasets.speech_set import SpeechSet
+
+TARGET_FPS = 25.0
+
+
+def resample_frame_indices(num_frames: int, source_fps: float, target_fps: float = TARGET_FPS) -> np.ndarray:
+    """Indices of source frames nearest to each target-rate timestamp (frame-rate conversion by selection)."""
+    duration = num_frames / source_fps
+    count = int(np.floor(duration * target_fps + 1e-6))
+    return np.minimum(np.round(np.arange(count) * source_fps / target_fps).astype(int), num_frames - 1)
+
+
+def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path | None = None,
+                  out_dir: Path | None = None, options: "PreprocessOptions | None" = None,
+                  annotate: bool = True) -> tuple[Clip, list[str]]:
+    """Decode, conform, annotate (`talkbench.prepare.preprocess`, with `options`) and store a card's clip.
+
+    Returns it with notes of every conversion made. `annotate=False` stores frames and audio only.
+    """
+    card = get_card(card_name)
+    if card.kind != "video":
+        raise BenchError(f"card {card.name!r} is {card.kind}: it is generated, not prepared from a video")
+    if not annotate and options is not None and options.audio_features:
+        raise BenchError("--audio-features is stored with the annotations: drop --no-annotate")
+    video, notes = read_video(video_path)
+    if audio_path is not None:
+        audio, anotes = read_audio(audio_path)
+        notes += anotes
+        audio_source = str(audio_path)
+    elif video.audio is not None:
+        audio, audio_source = video.audio, str(video_path)
+    else:
+        raise InputError(f"{video_path}: no audio stream; pass --audio FILE")
+    frames = video.frames
+    if abs(video.fps - TARGET_FPS) > 1e-3:
+        idx = resample_frame_indices(len(frames), video.fps)
+        frames = frames[idx]
+        notes.append(f"{video_path}: {video.fps:g} fps converted to {TARGET_FPS:g} fps ({len(frames)} frames)")
+    video_seconds = len(frames) / TARGET_FPS
+    audio_seconds = len(audio) / SAMPLE_RATE
+    if audio_seconds + 1.0 / TARGET_FPS < video_seconds:
+        raise InputError(f"{audio_source}: audio is {audio_seconds:.2f} s, shorter than the video's {video_seconds:.2f} s")
+    expected = int(round(video_seconds * SAMPLE_RATE))
+    if len(audio) > expected:
+        notes.append(f"{audio_source}: audio trimmed from {audio_seconds:.2f} s to the video's {video_seconds:.2f} s")
+    audio = np.pad(audio[:expected], (0, max(0, expected - len(audio))))
+    h, w = frames.shape[1:3]
+    want = card.data.get("resolution", {}).get("expected")
+    if want and (h, w) != (want, want):
+        notes.append(f"{video_path}: frames are {w}x{h}, the papers used {want}x{want} for {card.name}")
+    digest = hashlib.sha256(Path(video_path).read_bytes()).hexdigest()[:16]
+    meta = {"source_video": str(video_path), "source_sha256": digest, "notes": notes, "card": card.name}
+    if audio_path is not None:
+        meta["source_audio"] = str(audio_path)
+    annotations: dict[str, np.ndarray] = {}
+    if annotate:
+        from talkbench.prepare.preprocess import PreprocessOptions, content_digest, preprocess
+
+        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=TARGET_FPS)
+        annotations = done.annotations
+        notes += done.notes
+        meta.update(done.meta)
+        meta["content_sha256"] = content_digest(frames, audio, annotations, meta)
+    else:
+        meta["content_sha256"] = digest if audio_path is None else hashlib.sha256(
+            digest.encode() + np.ascontiguousarray(audio).tobytes()).hexdigest()[:16]
+    clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio, annotations=annotations, meta=meta)
+    save_clip(clip, out_dir or prepared_dir(card))
+    return clip, notes
+
+
+def prepare_speech_corpus(card_name: str, path: str | Path, out_dir: Path | None = None) -> tuple["SpeechSet", list[str]]:
+    """Check and convert a local speech-enhancement corpus (e.g. VoiceBank-DEMAND) to a 16 kHz SpeechSet."""
+    from talkbench.datasets.cards import prepared_dir
+    from talkbench.datasets.speech_set import SpeechSet, Utterance, save_speech_set
+
+    card = get_card(card_name)
+    if card.kind != "speech-corpus":
+        raise BenchError(f"card {card.name!r} is {card.kind}, not a speech corpus (use --video for video cards)")
+    spec = card.data["corpus"]
+    root = Path(path)
+    clean_dir, noisy_dir = root / spec["clean_dir"], root / spec["noisy_dir"]
+    for directory in (clean_dir, noisy_dir):
+        if not directory.is_dir():
+            raise InputError(f"{directory}: no such directory (expected {spec['clean_dir']}/ and {spec['noisy_dir']}/ in {root})")
+    clean_files = {p.stem: p for p in sorted(clean_dir.glob("*.wav"))}
+    noisy_files = {p.stem: p for p in sorted(noisy_dir.glob("*.wav"))}
+    if set(clean_files) != set(noisy_files):
+        only = sorted(set(clean_files) ^ set(noisy_files))[:5]
+        raise InputError(f"{root}: clean and noisy file names differ (e.g. {', '.join(only)})")
+    if len(clean_files) != spec["utterances"]:
+        raise InputError(f"{clean_dir}: {len(clean_files)} utterances, the {card.name} test set has {spec['utterances']}")
+    speakers = sorted({stem.split("_")[0] for stem in clean_files})
+    if speakers != sorted(spec["speakers"]):
+        raise InputError(f"{clean_dir}: speakers {speakers}, expected {spec['speakers']}")
+    conditions: dict[str, tuple[str, float]] = {}
+    log = root / spec.get("log_file", "")
+    if spec.get("log_file") and log.is_file():
+        for line in log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3:
+                conditions[parts[0]] = (parts[1], float(parts[2]))
+    notes: list[str] = []
+    rates: set[int] = set()
+    utterances = []
+    for stem in tqdm(sorted(clean_files), desc=f"prepare {card.name}", unit="utt", disable=None):
+        import soundfile as sf
+
+        for p in (clean_files[stem], noisy_files[stem]):
+            rates.add(sf.info(str(p)).samplerate)
+        clean, _ = read_audio(clean_files[stem])
+        noisy, _ = read_audio(noisy_files[stem])
+        if len(clean) != len(noisy):
+            raise InputError(f"{noisy_files[stem]}: {len(noisy)} samples, its clean reference has {len(clean)}")
+        noise, snr = conditions.get(stem, ("", None))
+        utterances.append(Utterance(stem, noisy, clean, snr, noise, stem.split("_")[0]))
+    if rates != {SAMPLE_RATE}:
+        notes.append(f"{root}: resampled {sorted(rates)} Hz -> {SAMPLE_RATE} Hz")
+    if not conditions:
+        notes.append(f"{log}: not found; per-SNR tables need it (results are reported over all utterances only)")
+    speech = SpeechSet(card.name, utterances, meta={"source_dir": str(root), "notes": notes})
+    save_speech_set(speech, out_dir or prepared_dir(card))
+    return speech, notes

@@ -1,0 +1,405 @@
+"""Turn stored results into the papers' tables: ↑/↓ per metric, best bold, second best underlined."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from talkbench.core.errors import BenchError
+from talkbench.harness.store import ResultRow
+
+FORMATS = ("md", "csv", "tex", "html")
+UP_TEX, DOWN_TEX, DAGGER_TEX = "$\\uparrow$", "$\\downarrow$", "$^\\dagger$"
+
+
+@dataclass
+class Cell:
+    """One table cell: a value (mean over seeds), or why it is unavailable."""
+
+    value: float | None
+    seeds: int = 0
+    reason: str | None = None
+    rank: int | None = None  # 1 best, 2 second best, None unranked
+
+
+@dataclass
+class Table:
+    """One leaderboard table (a task on a dataset, profile and condition)."""
+
+    task: str
+    dataset: str
+    profile: str
+    condition: str
+    metrics: list[str]
+    higher_is_better: dict[str, bool]
+    rows: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    ground_truth_rows: set[str] = field(default_factory=set)
+    variants: dict[str, set[str]] = field(default_factory=dict)
+    """Per metric, the protocol variants its values were measured with ("" = the metric's defaults)."""
+
+    @property
+    def title(self) -> str:
+        """Heading of the table."""
+        cond = "" if self.condition in ("original", "all") else f", {self.condition}"
+        return f"{self.task} — {self.dataset} ({self.profile} profile{cond})"
+
+
+DELTA = ":delta"
+"""Suffix of an ablation table's difference columns (`ablation_tables`)."""
+CONDITION_SEP = "@"
+"""Joins a condition and a metric in the columns of a side-by-side table (`side_by_side`)."""
+
+
+def _metric_info(name: str) -> tuple[str, int]:
+    """Display name and decimals of a metric (from its plugin when it says so)."""
+    from talkbench.core.registries import METRICS
+
+    if name.endswith(DELTA):
+        base, decimals = _metric_info(name[: -len(DELTA)])
+        return f"Δ{base}", decimals
+    if CONDITION_SEP in name:
+        condition, metric = name.split(CONDITION_SEP, 1)
+        base, decimals = _metric_info(metric)
+        return f"{base} ({condition})", decimals
+    try:
+        cls = METRICS.get(name)
+        return cls.display_name or name.upper(), cls.precision
+    except Exception:  # an unknown metric in an old store still shows
+        return name.upper(), 4
+
+
+def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]] | None = None,
+                 condition_order: dict[str, tuple[str, ...]] | None = None) -> list[Table]:
+    """Group rows into tables; average seeds; rank rows that do not use ground truth."""
+    groups: dict[tuple[str, str, str, str], list[ResultRow]] = defaultdict(list)
+    for row in rows:
+        groups[(row.task, row.dataset, row.profile, row.condition)].append(row)
+
+    def order(key: tuple[str, str, str, str]) -> tuple:
+        known = list((condition_order or {}).get(key[0], ()))
+        position = known.index(key[3]) if key[3] in known else len(known)
+        return (key[0], key[1], key[2], position, key[3])
+
+    tables = []
+    for (task, dataset, profile, condition), group in sorted(groups.items(), key=lambda kv: order(kv[0])):
+        preferred = list((metric_order or {}).get(task, ()))
+        metrics = [m for m in preferred if any(r.metric == m for r in group)]
+        metrics += sorted({r.metric for r in group} - set(metrics))
+        table = Table(task, dataset, profile, condition, metrics,
+                      {r.metric: r.higher_is_better for r in group})
+        # The latest result per (label, metric, seed) wins; seeds are then averaged.
+        latest: dict[tuple[str, str, int], ResultRow] = {}
+        for row in group:
+            latest[(row.label, row.metric, row.seed)] = row
+            if row.uses_ground_truth:
+                table.ground_truth_rows.add(row.label)
+        per_cell: dict[tuple[str, str], list[ResultRow]] = defaultdict(list)
+        for (label, metric, _seed), row in latest.items():
+            per_cell[(label, metric)].append(row)
+        for (label, metric), cell_rows in sorted(per_cell.items()):
+            values = [r.value for r in cell_rows if r.value is not None and r.unavailable_reason is None]
+            table.variants.setdefault(metric, set()).update(
+                _variant_label(metric, r.details) for r in cell_rows if r.unavailable_reason is None)
+            if values:
+                cell = Cell(float(np.mean(values)), seeds=len(values))
+            else:
+                cell = Cell(None, reason=cell_rows[-1].unavailable_reason or "no value")
+            table.rows.setdefault(label, {})[metric] = cell
+        _rank(table)
+        tables.append(table)
+    return tables
+
+
+def _variant_label(metric: str, details: dict | None) -> str:
+    """The metric's non-default protocol options recorded in `details`, as "key=value, ..." ("" if none)."""
+    from talkbench.core.registries import METRICS
+
+    try:
+        defaults = METRICS.get(metric).variant_defaults
+    except BenchError:
+        return ""
+    details = details or {}
+    return ", ".join(f"{k}={details[k]}" for k, v in defaults.items() if k in details and details[k] != v)
+
+
+def _rank(table: Table) -> None:
+    for metric in table.metrics:
+        if metric.endswith(DELTA):
+            continue  # an ablation's differences are read, not ranked
+        if len(table.variants.get(metric, ())) > 1:
+            continue  # values measured under different protocols are not ranked against each other
+        sign = 1.0 if table.higher_is_better.get(metric, True) else -1.0
+        cells = [(label, cells[metric]) for label, cells in table.rows.items()
+                 if metric in cells and cells[metric].value is not None and label not in table.ground_truth_rows
+                 and not math.isnan(cells[metric].value)]
+        distinct = sorted({sign * c.value for _, c in cells}, reverse=True)
+        for _, cell in cells:
+            position = distinct.index(sign * cell.value)
+            cell.rank = position + 1 if position < 2 else None
+
+
+def _fmt(value: float, decimals: int) -> str:
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.{decimals}f}"
+
+
+def _footnotes(tables: list[Table]) -> dict[str, int]:
+    notes: dict[str, int] = {}
+    for table in tables:
+        for cells in table.rows.values():
+            for cell in cells.values():
+                if cell.value is None and cell.reason not in notes:
+                    notes[cell.reason or ""] = len(notes) + 1
+    return notes
+
+
+def render(tables: list[Table], fmt: str = "md") -> str:
+    """The tables in one of FORMATS."""
+    if fmt not in FORMATS:
+        from talkbench.core.errors import BenchError
+
+        raise BenchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if not tables:
+        return "(no stored results match)\n"
+    return {"md": _markdown, "csv": _csv, "tex": _latex, "html": _html}[fmt](tables)
+
+
+def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: str) -> str:
+    if cell is None:
+        return "–"
+    if cell.value is None:
+        mark = notes.get(cell.reason or "", 0)
+        return {"md": f"n/a[^{mark}]", "tex": f"n/a$^{{{mark}}}$", "html": f"n/a<sup>{mark}</sup>"}[style]
+    text = _fmt(cell.value, decimals)
+    if style == "tex" and math.isinf(cell.value):
+        text = "$\\infty$"
+    wrap = {
+        "md": ("**{}**", "<u>{}</u>"),
+        "tex": ("\\textbf{{{}}}", "\\underline{{{}}}"),
+        "html": ("<b>{}</b>", "<u>{}</u>"),
+    }[style]
+    if cell.rank == 1:
+        text = wrap[0].format(text)
+    elif cell.rank == 2:
+        text = wrap[1].format(text)
+    return text
+
+
+def _legend(table: Table) -> str:
+    parts = ["best **bold**, second <u>underlined</u>"]
+    if table.ground_truth_rows:
+        parts.append(f"{', '.join(sorted(table.ground_truth_rows))} uses the ground truth (upper bound, not ranked)")
+    for metric in table.metrics:
+        if metric.endswith(DELTA):
+            continue
+        variants = sorted(table.variants.get(metric, ()))
+        name = _metric_info(metric)[0]
+        if len(variants) > 1:
+            parts.append(f"{name} mixes protocol variants ({'; '.join(v or 'defaults' for v in variants)}): not ranked")
+        elif variants and variants[0]:
+            parts.append(f"{name} measured with {variants[0]}")
+    return "; ".join(parts)
+
+
+def _markdown(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = []
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        head = ["Method"] + [f"{name} {'↑' if table.higher_is_better[m] else '↓'}" for m, (name, _) in zip(table.metrics, infos)]
+        out += [f"### {table.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for label, cells in table.rows.items():
+            row = [label + (" †" if label in table.ground_truth_rows else "")]
+            row += [_cell_text(cells.get(m), dec, notes, "md") for m, (_, dec) in zip(table.metrics, infos)]
+            out.append("| " + " | ".join(row) + " |")
+        out += ["", f"_{_legend(table)}._", ""]
+    for reason, mark in notes.items():
+        out.append(f"[^{mark}]: unavailable: {reason}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _csv(tables: list[Table]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["task", "dataset", "profile", "condition", "method", "metric", "value", "higher_is_better", "rank", "seeds", "unavailable_reason"])
+    for t in tables:
+        for label, cells in t.rows.items():
+            for m in t.metrics:
+                c = cells.get(m)
+                if c is None:
+                    continue
+                value = "" if c.value is None else ("inf" if math.isinf(c.value) else repr(c.value))
+                writer.writerow([t.task, t.dataset, t.profile, t.condition, label, m, value, int(t.higher_is_better[m]),
+                                 c.rank or "", c.seeds, c.reason or ""])
+    return buf.getvalue()
+
+
+def _latex(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = []
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(table.title)}}}",
+                "\\begin{tabular}{l" + "c" * len(table.metrics) + "}", "\\toprule",
+                "Method & " + " & ".join(_tex_escape(n) + " " + (UP_TEX if table.higher_is_better[m] else DOWN_TEX)
+                                         for m, (n, _) in zip(table.metrics, infos)) + " \\\\", "\\midrule"]
+        for label, cells in table.rows.items():
+            name = _tex_escape(label) + (DAGGER_TEX if label in table.ground_truth_rows else "")
+            out.append(name + " & " + " & ".join(_cell_text(cells.get(m), d, notes, "tex") for m, (_, d) in zip(table.metrics, infos)) + " \\\\")
+        out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+    for reason, mark in notes.items():
+        out.append(f"% {mark}: unavailable: {reason}")
+    return "\n".join(out) + "\n"
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("&", "\\&"), ("%", "\\%"), ("#", "\\#"), ("—", "---")):
+        text = text.replace(a, b)
+    return text
+
+
+def _html(tables: list[Table]) -> str:
+    notes = _footnotes(tables)
+    out = ["<!doctype html><meta charset='utf-8'><title>talkbench leaderboard</title>",
+           "<style>table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ccc;text-align:center}</style>"]
+    for table in tables:
+        infos = [_metric_info(m) for m in table.metrics]
+        out.append(f"<h3>{html.escape(table.title)}</h3><table><tr><th>Method</th>"
+                   + "".join(f"<th>{html.escape(n)} {'↑' if table.higher_is_better[m] else '↓'}</th>" for m, (n, _) in zip(table.metrics, infos))
+                   + "</tr>")
+        for label, cells in table.rows.items():
+            out.append(f"<tr><td>{html.escape(label)}{' †' if label in table.ground_truth_rows else ''}</td>"
+                       + "".join(f"<td>{_cell_text(cells.get(m), d, notes, 'html')}</td>" for m, (_, d) in zip(table.metrics, infos))
+                       + "</tr>")
+        out.append(f"</table><p><small>{html.escape(_legend(table)).replace('**bold**', '<b>bold</b>').replace('&lt;u&gt;underlined&lt;/u&gt;', '<u>underlined</u>')}</small></p>")
+    if notes:
+        out.append("<ol>" + "".join(f"<li>unavailable: {html.escape(r)}</li>" for r in notes) + "</ol>")
+    return "\n".join(out) + "\n"
+
+
+def tables_for(rows: list[ResultRow]) -> list[Table]:
+    """Tables with each task's metric and condition order."""
+    from talkbench.harness.tasks import TASKS
+
+    tasks = {t: TASKS.get(t) for t in TASKS.names()}
+    return build_tables(rows, {t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
+
+
+def side_by_side(tables: list[Table], tasks: tuple[str, ...] = ("lipsync",)) -> list[Table]:
+    """One table per (task, dataset, profile) of `tasks` with every condition's metrics side by side
+    ("AUE (original) … AUE (corrupted)", WildTalker Table 2's layout); other tables are kept as they are."""
+    out: list[Table] = []
+    merged: dict[tuple[str, str, str], Table] = {}
+    for table in tables:
+        if table.task not in tasks:
+            out.append(table)
+            continue
+        key = (table.task, table.dataset, table.profile)
+        if key not in merged:
+            merged[key] = Table(table.task, table.dataset, table.profile, "all", [], {})
+            out.append(merged[key])
+        wide = merged[key]
+        for m in table.metrics:
+            column = f"{table.condition}{CONDITION_SEP}{m}"
+            wide.metrics.append(column)
+            wide.higher_is_better[column] = table.higher_is_better[m]
+            wide.variants[column] = table.variants.get(m, set())
+        for label, cells in table.rows.items():
+            wide.rows.setdefault(label, {}).update({f"{table.condition}{CONDITION_SEP}{m}": c for m, c in cells.items()})
+        wide.ground_truth_rows |= table.ground_truth_rows
+    for wide in merged.values():
+        _rank(wide)
+    return out
+
+
+def ablation_tables(tables: list[Table], method: str) -> list[Table]:
+    """Per table holding `method`, its config variants ("method [key=value]") beside the full method, with Δ columns."""
+    out = []
+    prefix = f"{method} ["
+    for table in tables:
+        if method not in table.rows:
+            continue
+        labels = [method] + sorted(label for label in table.rows if label.startswith(prefix))
+        if len(labels) == 1:
+            continue
+        metrics = [m for m in table.metrics if any(table.rows[label].get(m) is not None for label in labels)]
+        columns = [c for m in metrics for c in (m, m + DELTA)]
+        ablation = Table(table.task, table.dataset, table.profile, table.condition, columns,
+                         {**{m: table.higher_is_better[m] for m in metrics},
+                          **{m + DELTA: table.higher_is_better[m] for m in metrics}},
+                         variants={m: table.variants.get(m, set()) for m in metrics})
+        full = table.rows[method]
+        for label in labels:
+            cells = dict(table.rows[label])
+            for m in metrics:
+                base, here = full.get(m), cells.get(m)
+                if label != method and base is not None and here is not None and base.value is not None and here.value is not None:
+                    cells[m + DELTA] = Cell(here.value - base.value, seeds=here.seeds)
+            ablation.rows[label] = {c: cells[c] for c in columns if c in cells}
+        _rank(ablation)
+        out.append(ablation)
+    return out
+
+
+def render_claims(tables: list[Table], fmt: str = "md") -> str:
+    """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims."""
+    from talkbench.report.claims import compare_claims, load_claims
+
+    blocks = []
+    for claim in load_claims():
+        for table in tables:
+            if table.task != claim.task or table.condition != claim.condition:
+                continue
+            if claim.measured_on is not None and table.dataset not in claim.measured_on:
+                continue
+            measured = {label: {m: cells[m].value if m in cells else None for m in claim.metrics}
+                        for label, cells in table.rows.items()}
+            infos = [_metric_info(m) for m in claim.metrics]
+            header = ["Method (as published)", "talkbench method"]
+            for name, _ in infos:
+                header += [f"{name} measured", f"{name} claimed", f"{name} Δ"]
+            body = []
+            for comp in compare_claims(claim, measured):
+                row = [comp.label, comp.method or "–"]
+                for m, (_, dec) in zip(claim.metrics, infos):
+                    got, want = comp.measured.get(m), comp.claimed.get(m)
+                    row += ["–" if got is None else _fmt(got, dec), "–" if want is None else _fmt(want, dec),
+                            "–" if got is None or want is None else f"{got - want:+.{dec}f}"]
+                body.append(row)
+            same = table.dataset == claim.dataset
+            caption = (f"Measured ({table.dataset}, {table.profile}) beside claimed ({claim.paper} {claim.table}, {claim.dataset})"
+                       + ("" if same else " — different data: a plausibility check, not a replication"))
+            blocks.append((caption, header, body))
+    if not blocks:
+        return ""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        for caption, header, body in blocks:
+            writer.writerow([caption])
+            writer.writerow(header)
+            writer.writerows(body)
+        return buf.getvalue()
+    out = []
+    for caption, header, body in blocks:
+        if fmt == "md":
+            out += [f"#### {caption}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            out += ["| " + " | ".join(r) + " |" for r in body] + [""]
+        elif fmt == "tex":
+            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(caption)}}}",
+                    "\\begin{tabular}{ll" + "c" * (len(header) - 2) + "}", "\\toprule",
+                    " & ".join(_tex_escape(h) for h in header) + " \\\\", "\\midrule"]
+            out += [" & ".join(_tex_escape(c) for c in r) + " \\\\" for r in body]
+            out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+        else:
+            out.append(f"<h4>{html.escape(caption)}</h4><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+            out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body]
+            out.append("</table>")
+    return "\n".join(out) + "\n"

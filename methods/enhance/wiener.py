@@ -1,0 +1,101 @@
+"""`wiener`: Wiener filter with the decision-directed a-priori SNR estimate (Ephraim & Malah 1984).
+
+Per frame m and bin k, with noise PSD λ(k) and a-posteriori SNR γ = |Y|²/λ:
+
+    ξ(k,m) = a·|Ŝ(k,m-1)|²/λ(k) + (1-a)·max(γ(k,m) - 1, 0),   ξ >= ξ_min
+    G = max(ξ / (1 + ξ), G_min),   Ŝ = G·Y  (noisy phase)
+
+λ is the mean |Y|² of the leading frames; optionally it is then tracked in frames that a
+likelihood-ratio VAD (Sohn et al. 1999, on the same γ and ξ) marks as noise-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from talkbench import dsp
+from talkbench.core.errors import BenchError
+from talkbench.core.registries import METHODS
+from talkbench.core.types import SAMPLE_RATE, MethodConfig
+from talkbench.methods.enhance.base import Denoiser
+from talkbench.methods.enhance.noise_estimate import leading_frame_count, noise_spectrum
+from talkbench.methods.enhance.specsub import check_framing
+
+
+@dataclass
+class WienerConfig(MethodConfig):
+    """Decision-directed Wiener filter settings (defaults: the usual textbook values, ours for 16 kHz)."""
+
+    n_fft: int = 512
+    """FFT size and window length in samples (512 = 32 ms at 16 kHz)."""
+    hop: int = 128
+    """Hop between frames in samples (75 % overlap)."""
+    window: str = "hann"
+    """Analysis/synthesis window name (scipy.signal.get_window), periodic."""
+    dd_alpha: float = 0.98
+    """Decision-directed smoothing factor a (Ephraim-Malah's 0.98): higher = less musical noise, more lag."""
+    xi_min_db: float = -25.0
+    """Lower bound of the a-priori SNR ξ in dB (Cappé 1994's -25 dB)."""
+    gain_floor: float = 0.1
+    """Minimum gain G_min (linear; 0.1 = -20 dB): keeps a little noise instead of musical tones."""
+    noise_seconds: float = 0.25
+    """Initial noise PSD = mean |Y|² over the frames inside the first `noise_seconds` (assumed speech-free)."""
+    noise_frames: int = 0
+    """If > 0, use exactly this many leading frames instead of `noise_seconds`."""
+    vad_update: bool = False
+    """Also update the noise PSD in later frames the VAD marks as noise (tracks slowly varying noise). Off by
+    default: with stationary noise the leading-frame estimate is already right and the VAD's misses on weak
+    speech lowered SI-SDR gain by about 1.5 dB in our tests."""
+    vad_threshold: float = 0.15
+    """VAD: a frame is noise when its mean log-likelihood ratio (Sohn 1999) is below this."""
+    noise_smoothing: float = 0.98
+    """VAD update: λ ← μ·λ + (1-μ)·|Y|² in noise frames, with μ this value."""
+
+    def __post_init__(self) -> None:
+        check_framing(self.n_fft, self.hop, self.window, "wiener")
+        for name in ("dd_alpha", "gain_floor", "noise_smoothing"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise BenchError(f"wiener: {name} must be in [0, 1], got {getattr(self, name)}")
+        leading_frame_count(1, self.n_fft, self.hop, SAMPLE_RATE, noise_frames=self.noise_frames, noise_seconds=self.noise_seconds)
+
+
+def wiener_gains(power: np.ndarray, noise_psd: np.ndarray, cfg: WienerConfig) -> np.ndarray:
+    """Decision-directed Wiener gains [frames, bins] for a noisy power spectrogram |Y|² (frame recursion)."""
+    a, xi_min, g_min, mu = cfg.dd_alpha, 10.0 ** (cfg.xi_min_db / 10.0), cfg.gain_floor, cfg.noise_smoothing
+    tiny = 1e-10 * max(float(power.mean()), 1e-30)
+    lam = np.maximum(noise_psd, tiny)
+    gains = np.empty_like(power)
+    prev = lam.copy()  # |Ŝ(k,-1)|² = λ: the first frame's ξ starts from a·1 (Cappé)
+    for m in range(power.shape[0]):
+        gamma = power[m] / lam
+        xi = a * prev / lam + (1.0 - a) * np.maximum(gamma - 1.0, 0.0)
+        np.maximum(xi, xi_min, out=xi)
+        g = np.maximum(xi / (1.0 + xi), g_min)
+        gains[m] = g
+        prev = g * g * power[m]
+        if cfg.vad_update:
+            llr = float(np.mean(gamma * xi / (1.0 + xi) - np.log1p(xi)))
+            if llr < cfg.vad_threshold:
+                lam = np.maximum(mu * lam + (1.0 - mu) * power[m], tiny)
+    return gains
+
+
+@METHODS.register("wiener")
+class Wiener(Denoiser):
+    """Classical decision-directed Wiener filter (Ephraim-Malah a-priori SNR, gain floor, optional VAD noise update)."""
+
+    name = "wiener"
+    Config = WienerConfig
+
+    def enhance(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Wiener-filter the STFT (noisy phase); float32 of the input's length."""
+        cfg: WienerConfig = self.config  # type: ignore[assignment]
+        spec = dsp.stft(audio, cfg.n_fft, cfg.hop, cfg.window)
+        power = spec.real**2 + spec.imag**2
+        count = leading_frame_count(len(spec), cfg.n_fft, cfg.hop, sample_rate,
+                                    noise_frames=cfg.noise_frames, noise_seconds=cfg.noise_seconds)
+        noise_psd = noise_spectrum(np.sqrt(power[:count]), count, 2.0)
+        spec *= wiener_gains(power, noise_psd, cfg)
+        return dsp.istft(spec, cfg.n_fft, cfg.hop, cfg.window, length=len(audio)).astype(np.float32)
