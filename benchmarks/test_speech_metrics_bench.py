@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from talkbench.datasets.speech import make_noise, synthesize
-from talkbench.core.types import SAMPLE_RATE, Audio
+from talkbench.core.types import Audio, SAMPLE_RATE
 from talkbench.metrics.speech import composite as comp
 from talkbench.metrics.speech.composite import CBAK, COVL, CSIG
 from talkbench.metrics.speech.pesq import PESQ, PESQNarrowBand

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from talkbench.core.errors import BenchError, InputError
-from talkbench.core.types import MetricContext, Video
+from talkbench.core.metric import MetricContext
+from talkbench.core.types import Video
 from talkbench.metrics.face import openface
 from talkbench.metrics.face.aue import (
     AU_LOWER,

@@ -17,6 +17,7 @@ import talkbench.methods.enhance.passthrough  # noqa: F401 - registers "passthro
 import talkbench.methods.enhance.spectral_gating as gating_mod
 import talkbench.methods.enhance.specsub as specsub_mod
 import talkbench.methods.enhance.wiener  # noqa: F401 - registers "wiener"
+from talkbench.core.method import Enhancer
 from talkbench import dsp
 from talkbench.datasets.speech import make_noise, synthesize
 from talkbench.harness.denoise import denoise, denoise_file
@@ -69,7 +70,7 @@ def build(name: str, **overrides):
 def test_contract_same_length_float32_finite(name: str, white) -> None:
     _, noisy = white
     method = build(name)
-    assert method.task == "enhance"
+    assert isinstance(method, Enhancer)
     for signal in (noisy, noisy[:300], noisy[:5000].astype(np.float64)):
         out = method.denoise(signal, SR)
         assert out.dtype == np.float32 and out.shape == signal.shape

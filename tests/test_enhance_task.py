@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 from talkbench.cli.main import main
-from talkbench.harness.runner import JobSpec, run_jobs
+from talkbench.harness.driver import run_jobs
+from talkbench.harness.jobs import JobSpec
 from talkbench.harness.store import Store
 
 

@@ -12,7 +12,8 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from talkbench.core.errors import InputError
-from talkbench.core.types import MetricContext, Video
+from talkbench.core.metric import MetricContext
+from talkbench.core.types import Video
 from talkbench.metrics.image import psnr as psnr_mod
 from talkbench.metrics.image.frames import check_pair, to_float
 from talkbench.metrics.image.psnr import PSNR, psnr_per_frame

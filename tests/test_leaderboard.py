@@ -95,13 +95,14 @@ def test_ablation_table_shows_variants_with_differences_from_the_full_method() -
 def test_columns_mixing_compositing_modes_are_not_ranked() -> None:
     import dataclasses
 
-    from talkbench.core.types import COMPOSITING_OWN, COMPOSITING_PORTRAIT
+    from talkbench.core.method import COMPOSITING
+    from talkbench.core.metric import COMPOSITING_OWN
 
     rows = [dataclasses.replace(row("a", "psnr", 30.0, True), details={"compositing": COMPOSITING_OWN}),
-            dataclasses.replace(row("b", "psnr", 36.0, True), variant="portrait=on", details={"compositing": COMPOSITING_PORTRAIT})]
+            dataclasses.replace(row("b", "psnr", 36.0, True), variant="portrait=on", details={"compositing": COMPOSITING["portrait"]})]
     (table,) = build_tables(rows)
     assert all(cells["psnr"].rank is None for cells in table.rows.values())
-    assert "mixes protocol variants" in render([table], "md") and COMPOSITING_PORTRAIT in render([table], "md")
+    assert "mixes protocol variants" in render([table], "md") and COMPOSITING["portrait"] in render([table], "md")
 
 
 def test_lipsync_conditions_side_by_side_like_wildtalker_table_2() -> None:

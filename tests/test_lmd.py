@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkbench.core.types import MetricContext, Video
+from talkbench.core.metric import MetricContext
+
+from talkbench.core.types import Video
 from talkbench.perception import landmarks as lm
 from talkbench.metrics.face.lmd import LMD, centred_distance, fill_previous, lmd_from_landmarks
 
@@ -154,7 +156,8 @@ def test_fan_loads_from_the_registry_and_never_downloads(bench_home: Path, tmp_p
 
 
 def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
-    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.driver import run_jobs
+    from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
 
     store = Store()
@@ -169,7 +172,8 @@ def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
 
 def test_static_has_a_worse_lmd_than_retrieval_on_the_smoke_portrait(bench_home: Path) -> None:
     """The issue's check on the real smoke card (128 px, 50 test frames): retrieval follows the mouth."""
-    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.driver import run_jobs
+    from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
 
     outcomes = run_jobs([JobSpec(method=m, dataset="synthetic-portrait", metrics=("lmd",))

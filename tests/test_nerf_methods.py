@@ -71,7 +71,7 @@ def _drive(clip, poses: bool = True) -> Drive:
 
 
 def _train(method, clip, workdir: Path, seed: int = 0) -> Checkpoint:
-    from talkbench.harness.runner import seed_everything
+    from talkbench.harness.stages import seed_everything
 
     workdir.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
@@ -206,7 +206,7 @@ def test_registered_with_documented_config_and_profiles(name: str) -> None:
     from talkbench.core.registries import METHODS
 
     cls = METHODS.get(name)
-    assert cls.name == name and not cls.requirements.gpu
+    assert cls.name == name and not cls().capabilities().gpu
     documented = set().union(*(_field_docstrings(c) for c in cls.Config.__mro__ if dataclasses.is_dataclass(c) and c is not object))
     names = {f.name for f in dataclasses.fields(cls.Config)}
     assert names <= documented, f"fields without a docstring: {sorted(names - documented)}"
@@ -369,7 +369,8 @@ def test_portrait_mode_blends_into_the_original_frames_and_needs_them(tiny_cards
 
     clip = load_dataset("synthetic-portrait", "smoke")
     method = _method("synctalk", portrait="on")
-    assert method.uses_original_frames() and not _method("synctalk").uses_original_frames()
+    assert "original_frames" in method.capabilities().inputs and method.capabilities().compositing == "portrait"
+    assert "original_frames" not in _method("synctalk").capabilities().inputs
     ck = _train(method, clip, tmp_path / "w")
     test = clip.test()
     with pytest.raises(InputError, match="original frames"):

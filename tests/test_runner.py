@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkbench.harness.runner import JobSpec, run_jobs
+from talkbench.harness.driver import run_jobs
+
+from talkbench.harness.jobs import JobSpec
 from talkbench.harness.tasks import TASKS
 from talkbench.harness.store import Store
 
@@ -103,7 +105,7 @@ def test_overwrite_modes(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_only_missing_fills_a_metric_that_was_unavailable(tiny_cards: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from talkbench.core.types import MetricResult
+    from talkbench.core.metric import MetricResult
     from talkbench.metrics.image.ssim import SSIM
 
     original = SSIM.compute

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkbench.core.types import MetricContext, Video
+from talkbench.core.metric import MetricContext
+
+from talkbench.core.types import Video
 
 
 # ----------------------------------------------------------------------------- temporal mask (WildTalker Eq. 4)
@@ -233,7 +235,8 @@ def test_corrupted_driving_audio_has_the_stated_snr(tiny_cards: Path) -> None:
 
 
 def test_lipsync_task_scores_both_conditions(tiny_cards: Path) -> None:
-    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.driver import run_jobs
+    from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
 
     store = Store()
@@ -293,10 +296,10 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
 
     both = {"head_pose": rough, "head_pose_stabilized": stable}
     synctalk = METHODS.get("synctalk")
-    assert synctalk(synctalk.config_for("smoke")).pose_annotation(both) == "head_pose_stabilized"
-    assert synctalk(synctalk.config_for("smoke")).pose_annotation({"head_pose": rough}) == "head_pose"
-    assert synctalk(synctalk.config_for("smoke", {"head_stabilizer": "off"})).pose_annotation(both) == "head_pose"
-    assert METHODS.get("er-nerf")(None).pose_annotation(both) == "head_pose"
+    assert synctalk(synctalk.config_for("smoke")).capabilities().pose_annotation(both) == "head_pose_stabilized"
+    assert synctalk(synctalk.config_for("smoke")).capabilities().pose_annotation({"head_pose": rough}) == "head_pose"
+    assert synctalk(synctalk.config_for("smoke", {"head_stabilizer": "off"})).capabilities().pose_annotation(both) == "head_pose"
+    assert METHODS.get("er-nerf")(None).capabilities().pose_annotation(both) == "head_pose"
 
 
 def test_mss_with_the_recordings_noise_subtracts_it_from_any_drive() -> None:

@@ -8,7 +8,9 @@ import types
 import numpy as np
 import pytest
 
-from talkbench.core.types import MetricContext, Video
+from talkbench.core.metric import MetricContext
+
+from talkbench.core.types import Video
 from talkbench.metrics.sync import syncnet as sn
 
 # ----------------------------------------------------------------------------- fixtures

@@ -31,11 +31,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.what == "methods":
         for name in METHODS.names():
             cls = METHODS.get(name)
-            req = cls.requirements
-            needs = ", ".join(filter(None, ["GPU" if req.gpu else "CPU ok", *(f"weights:{w}" for w in req.weights),
-                                            "uses ground truth" if req.uses_ground_truth else ""]))
+            serves = ",".join(t for t in TASKS.names() if TASKS.get(t).accepts(cls))
             doc = (cls.__doc__ or "").strip().splitlines()[0]
-            print(f"{name:12s} task={cls.task:12s} [{needs}] {doc}")
+            print(f"{name:12s} tasks={serves:20s} [{cls().capabilities().summary()}] {doc}")
     elif args.what == "metrics":
         for name in METRICS.names():
             cls = METRICS.get(name)
@@ -55,9 +53,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Train, render, score and store; print the leaderboard of what ran."""
     from talkbench.datasets.cards import get_card
-    from talkbench.core.registries import METHODS, method_names
+    from talkbench.core.registries import METHODS
+    from talkbench.harness.tasks import method_names
     from talkbench.core import metric_options
-    from talkbench.harness.runner import JobSpec, run_jobs
+    from talkbench.harness.driver import run_jobs
+    from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
 
     methods: list[str] = []

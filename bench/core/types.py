@@ -1,13 +1,10 @@
-"""Core contracts: Clip, Video, Drive, Checkpoint, Method, Metric, MetricResult."""
+"""The data that flows through talkbench: Clip, Video, Audio, Drive, Checkpoint."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -124,8 +121,8 @@ class Audio:
 class Drive:
     """What a method renders from: driving audio, the frame count and, for self-driven tests, head poses.
 
-    `reference` (the ground-truth test clip) is only handed to methods that declare
-    `uses_ground_truth` (the oracle); everybody else must render from audio and poses.
+    `reference` (the ground-truth test clip) is only handed to methods whose capabilities list the
+    input "ground_truth" (the oracle); everybody else must render from audio and poses.
     """
 
     audio: np.ndarray
@@ -138,8 +135,8 @@ class Drive:
     condition: str = "original"
     original_frames: np.ndarray | None = None
     """The driving video's own frames [T, H, W, 3] (self-driven tests), handed only to methods whose
-    `uses_original_frames()` is true (SyncTalk's portrait compositing); their scores are recorded as
-    compositing `COMPOSITING_PORTRAIT`, a different variant from a method's own full-frame render."""
+    capabilities list the input "original_frames" (SyncTalk's portrait compositing); their scores are
+    recorded under that compositing, a different variant from a method's own full-frame render."""
 
 
 @dataclass
@@ -148,177 +145,3 @@ class Checkpoint:
 
     path: Path
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Requirements:
-    """What a method needs to run, so the runner can refuse or skip it with a reason."""
-
-    gpu: bool = False
-    weights: tuple[str, ...] = ()
-    uses_ground_truth: bool = False
-    """True only for the oracle: it sees the test frames (an upper bound, not a method)."""
-
-
-@dataclass
-class MethodConfig:
-    """Base of typed method configs; subclasses document each field in its docstring."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the config (stored with every result)."""
-        return dataclasses.asdict(self)
-
-    def updated(self, overrides: dict[str, str]) -> "MethodConfig":
-        """A copy with `key=value` overrides, parsed to each field's type."""
-        known = {f.name: f for f in dataclasses.fields(self)}
-        values = {}
-        for key, raw in overrides.items():
-            if key not in known:
-                import difflib
-
-                close = difflib.get_close_matches(key, list(known), n=2)
-                hint = f"; did you mean {' or '.join(close)}?" if close else ""
-                from talkbench.core.errors import BenchError
-
-                raise BenchError(f"unknown config field {key!r} for {type(self).__name__}{hint}")
-            current = getattr(self, key)
-            values[key] = _parse_like(raw, current)
-        return dataclasses.replace(self, **values)
-
-
-def _parse_like(raw: str, current: Any) -> Any:
-    if isinstance(current, bool):
-        if raw.lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-            from talkbench.core.errors import BenchError
-
-            raise BenchError(f"{raw!r} is not a switch value: use on/off (or true/false, 1/0)")
-        return raw.lower() in {"1", "true", "yes", "on"}
-    if isinstance(current, int):
-        return int(raw)
-    if isinstance(current, float):
-        return float(raw)
-    if isinstance(current, (tuple, list)):
-        return type(current)(type(current[0])(x) for x in raw.split(",")) if current else tuple(raw.split(","))
-    return raw
-
-
-class Method(ABC):
-    """A talking-portrait method behind one train/render interface."""
-
-    name: ClassVar[str]
-    task: ClassVar[str] = "reconstruct"
-    requirements: ClassVar[Requirements] = Requirements()
-    Config: ClassVar[type[MethodConfig]] = MethodConfig
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {}
-    """Per-profile config overrides ("smoke", "paper")."""
-
-    def __init__(self, config: MethodConfig | None = None) -> None:
-        self.config = config if config is not None else self.Config()
-
-    def uses_original_frames(self) -> bool:
-        """Whether the method composites its render over the driving video's own frames (see `Drive.original_frames`)."""
-        return False
-
-    def pose_annotation(self, annotations: dict[str, Any]) -> str:
-        """The annotation holding the head poses this method trains on; the runner drives it with the same one."""
-        return "head_pose"
-
-    @classmethod
-    def serves(cls, task: str) -> bool:
-        """Whether the method runs `task`: its own, or one whose `Task.methods_of` is the method's task."""
-        from talkbench.harness.tasks import TASKS
-
-        return task == cls.task or (task in TASKS.names() and TASKS.get(task).methods_of == cls.task)
-
-    @classmethod
-    def config_for(cls, profile: str, overrides: dict[str, str] | None = None) -> MethodConfig:
-        """The method's config for a profile, with `--set key=value` overrides applied."""
-        cfg = cls.Config(**cls.profiles.get(profile, {}))
-        return cfg.updated(overrides or {})
-
-    @abstractmethod
-    def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
-        """Fit the method on the training split; write what render needs into `workdir`."""
-
-    @abstractmethod
-    def render(self, checkpoint: Checkpoint, drive: Drive) -> Video:
-        """Render `drive.num_frames` frames from the driving audio (and poses)."""
-
-    def environment_key(self) -> dict[str, Any]:
-        """What outside the config changes what `train` produces (e.g. optional weights); part of the cache key."""
-        return {}
-
-
-@dataclass
-class MetricResult:
-    """One metric's value over a video pair, per-item values, or the reason it is unavailable."""
-
-    name: str
-    value: float | None
-    per_item: np.ndarray | None = None
-    unavailable_reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    """Protocol facts recorded with the value (backbone, compositing mode, variant, ...)."""
-
-    @property
-    def available(self) -> bool:
-        """True when the metric produced a value."""
-        return self.value is not None and self.unavailable_reason is None
-
-    @classmethod
-    def unavailable(cls, name: str, reason: str, **details: Any) -> "MetricResult":
-        """A result that says why the metric could not run (never a 0)."""
-        return cls(name=name, value=None, unavailable_reason=reason, details=details)
-
-
-@dataclass
-class MetricContext:
-    """Extra inputs some metrics need (annotations, audio, device)."""
-
-    device: str = "cpu"
-    annotations: dict[str, np.ndarray] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-COMPOSITING_OWN = "full frame (the method's own render)"
-"""Compositing of a render scored as the method drew it (the default variant of the image metrics)."""
-COMPOSITING_PORTRAIT = "portrait blend over the original frames"
-"""Compositing of SyncTalk's Portrait mode: the rendered face blended into the driving video's own frames."""
-
-
-class Metric(ABC):
-    """A metric plugin: thin class over a functional core."""
-
-    name: ClassVar[str]
-    higher_is_better: ClassVar[bool]
-    modality: ClassVar[str] = "video"
-    description: ClassVar[str] = ""
-    display_name: ClassVar[str] = ""
-    """Column header in tables (default: the name in capitals)."""
-    precision: ClassVar[int] = 4
-    """Decimals shown in tables (the papers print PSNR with 2, LPIPS with 4)."""
-    needs_audio: ClassVar[bool] = False
-    """True when the metric reads the prediction's audio track (sync metrics)."""
-    variant_defaults: ClassVar[dict[str, Any]] = {}
-    """Options (`MetricContext.options` keys) that change what the metric measures, with their
-    defaults: each result records them, and a stored value is reused only for the same ones."""
-
-    def variant(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The values of this metric's variant options under `options` (defaults filled in)."""
-        return {k: options.get(k, v) if options.get(k) is not None else v for k, v in self.variant_defaults.items()}
-
-    @abstractmethod
-    def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
-        """Score `pred` against `ref`."""
-
-    @property
-    def arrow(self) -> str:
-        """↑ when higher is better, ↓ otherwise (the papers' table headers)."""
-        return "↑" if self.higher_is_better else "↓"
-
-
-def mean_or_inf(values: np.ndarray) -> float:
-    """Mean of per-item values; +inf when every item is +inf (identical frames)."""
-    if values.size == 0:
-        return math.nan
-    return float(np.mean(values))

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from talkbench.datasets import speech
 from talkbench.core.errors import BenchError
-from talkbench.core.types import SAMPLE_RATE, Clip, train_test_split_index
+from talkbench.core.types import Clip, SAMPLE_RATE, train_test_split_index
 
 SOURCE_IMAGE = "skimage.data.astronaut (public domain, NASA)"
 

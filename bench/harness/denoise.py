@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from talkbench.core.errors import BenchError, InputError
+from talkbench.core.method import Enhancer
 from talkbench.core.types import SAMPLE_RATE
 
 
-def make_denoiser(method: str = "mss", overrides: dict[str, Any] | None = None):
+def make_denoiser(method: str = "mss", overrides: dict[str, Any] | None = None) -> Enhancer:
     """The registered denoiser `method` with its default config updated by `overrides`.
 
     String values are parsed like `--set key=value` (`MethodConfig.updated`); other values are
@@ -28,8 +29,9 @@ def make_denoiser(method: str = "mss", overrides: dict[str, Any] | None = None):
     from talkbench.core.registries import METHODS
 
     cls = METHODS.get(method)
-    if getattr(cls, "task", None) != "enhance" or not hasattr(cls, "denoise"):
-        raise BenchError(f"method {method!r} is not a denoiser (task {getattr(cls, 'task', '?')!r})")
+    if not issubclass(cls, Enhancer):
+        raise BenchError(f"method {method!r} is not a speech enhancer (it renders video; enhancers: "
+                         f"{', '.join(n for n in METHODS.names() if issubclass(METHODS.get(n), Enhancer))})")
     overrides = dict(overrides or {})
     config = cls.Config()
     as_text = {k: v for k, v in overrides.items() if isinstance(v, str)}

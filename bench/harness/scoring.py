@@ -11,7 +11,8 @@ from talkbench.core.errors import BenchError, InputError
 from talkbench.io.video import read_video
 from talkbench.core.registries import METRICS
 from talkbench.harness.tasks import TASKS
-from talkbench.core.types import MetricContext, MetricResult, Video
+from talkbench.core.metric import AudioMetric, MetricContext, MetricResult, VideoMetric
+from talkbench.core.types import Video
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
@@ -55,7 +56,10 @@ def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, d
     if suffix and suffix not in VIDEO_SUFFIXES:
         raise InputError(f"{pred_path}: unsupported file type {suffix!r} (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
     names = metric_names or list(TASKS.get("reconstruct").metrics)
-    needs_audio = any(METRICS.get(name).needs_audio for name in names)  # unknown names fail here, with "did you mean"
+    for name in names:  # unknown names fail here, with "did you mean"
+        if not issubclass(METRICS.get(name), VideoMetric):
+            raise BenchError(f"metric {name!r} scores speech; {pred_path} is a video")
+    needs_audio = any(METRICS.get(name).needs_audio for name in names)
     pred, pnotes = read_video(pred_path, with_audio=needs_audio and audio is None)
     ref, rnotes = read_video(ref_path, with_audio=False)
     if needs_audio and audio is not None:
@@ -75,7 +79,7 @@ def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | N
 
     names = metric_names or list(TASKS.get("enhance").metrics)
     for name in names:
-        if METRICS.get(name).modality != "audio":
+        if not issubclass(METRICS.get(name), AudioMetric):
             raise BenchError(f"metric {name!r} scores video; {pred_path} is audio")
     pred, pnotes = read_audio(pred_path)
     ref, rnotes = read_audio(ref_path)

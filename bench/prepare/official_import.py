@@ -74,7 +74,7 @@ from talkbench.io.clip_store import save_clip
 from talkbench.prepare.preprocess import read_feature_array
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
-from talkbench.core.types import SAMPLE_RATE, Clip
+from talkbench.core.types import Clip, SAMPLE_RATE
 
 if TYPE_CHECKING:
     from talkbench.prepare.preprocess import PreprocessOptions

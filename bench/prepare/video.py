@@ -21,7 +21,7 @@ from talkbench.io.clip_store import save_clip
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
 from talkbench.io.video import read_video
-from talkbench.core.types import SAMPLE_RATE, Clip
+from talkbench.core.types import Clip, SAMPLE_RATE
 
 if TYPE_CHECKING:
     from talkbench.prepare.preprocess import PreprocessOptions

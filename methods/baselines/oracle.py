@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talkbench.core.errors import BenchError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import Checkpoint, Clip, Drive, Method, MethodConfig, Requirements, Video
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Capabilities, Method
+from talkbench.core.types import Checkpoint, Clip, Drive, Video
 
 
 @dataclass
@@ -15,12 +16,11 @@ class OracleConfig(MethodConfig):
     """The oracle has nothing to configure."""
 
 
-@METHODS.register("oracle")
 class Oracle(Method):
     """Copies the reference test frames (uses ground truth: never ranked against real methods)."""
 
     name = "oracle"
-    requirements = Requirements(uses_ground_truth=True)
+    CAPABILITIES = Capabilities(inputs=frozenset({"ground_truth"}), training="none")
     Config = OracleConfig
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:

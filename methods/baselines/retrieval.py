@@ -9,8 +9,9 @@ import numpy as np
 
 from talkbench.audio_features.log_mel import frame_windows, log_mel
 from talkbench.core.errors import InputError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import Checkpoint, Clip, Drive, Method, MethodConfig, Video
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Capabilities, Method
+from talkbench.core.types import Checkpoint, Clip, Drive, Video
 
 
 @dataclass
@@ -25,11 +26,11 @@ class RetrievalConfig(MethodConfig):
     """Median-filter width over the chosen indices (1 = none); larger values trade sync for less jitter."""
 
 
-@METHODS.register("retrieval")
 class Retrieval(Method):
     """Audio-to-frame nearest neighbour: a real, cheap lip-sync baseline with no learning."""
 
     name = "retrieval"
+    CAPABILITIES = Capabilities(inputs=frozenset({"audio"}))
     Config = RetrievalConfig
 
     def _features(self, audio: np.ndarray, num_frames: int, fps: float) -> np.ndarray:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from talkbench.core.errors import InputError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import Checkpoint, Clip, Drive, Method, MethodConfig, Video
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Capabilities, Method
+from talkbench.core.types import Checkpoint, Clip, Drive, Video
 
 
 @dataclass
@@ -17,11 +18,11 @@ class StaticConfig(MethodConfig):
     """The static baseline has nothing to configure."""
 
 
-@METHODS.register("static")
 class Static(Method):
     """Repeats the last training frame for every test frame."""
 
     name = "static"
+    CAPABILITIES = Capabilities(inputs=frozenset({"audio"}))
     Config = StaticConfig
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from talkbench.core.errors import BenchError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import SAMPLE_RATE, MethodConfig
-from talkbench.methods.enhance.base import Denoiser
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Enhancer
+from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, quietest_segment_start
 from talkbench.methods.enhance.specsub import check_framing, check_subtraction, subtract_one_scale
 
@@ -76,8 +76,7 @@ class MSSConfig(MethodConfig):
         return [parse_scale(s) for s in self.scales]
 
 
-@METHODS.register("mss")
-class MSS(Denoiser):
+class MSS(Enhancer):
     """WildTalker's MSS: magnitude spectral subtraction at several STFT scales, outputs averaged."""
 
     name = "mss"

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talkbench.core.registries import METHODS
-from talkbench.core.types import MethodConfig
-from talkbench.methods.enhance.base import Denoiser
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Enhancer
 
 
 @dataclass
@@ -16,8 +15,7 @@ class PassthroughConfig(MethodConfig):
     """No settings: the output is the input."""
 
 
-@METHODS.register("passthrough")
-class Passthrough(Denoiser):
+class Passthrough(Enhancer):
     """Identity denoiser: returns the noisy audio as float32 (a copy)."""
 
     name = "passthrough"

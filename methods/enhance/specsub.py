@@ -8,9 +8,9 @@ import numpy as np
 
 from talkbench import dsp
 from talkbench.core.errors import BenchError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import SAMPLE_RATE, MethodConfig
-from talkbench.methods.enhance.base import Denoiser
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Enhancer
+from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, noise_spectrum
 
 
@@ -154,8 +154,7 @@ class SpecSubConfig(MethodConfig):
         leading_frame_count(1, self.n_fft, self.hop, SAMPLE_RATE, noise_frames=self.noise_frames, noise_seconds=self.noise_seconds)
 
 
-@METHODS.register("specsub")
-class SpecSub(Denoiser):
+class SpecSub(Enhancer):
     """|Ŝ|^p = max(|S|^p − α·E[|N|^p], (β|S|)^p) with the noisy phase; noise from the leading frames."""
 
     name = "specsub"

@@ -12,9 +12,8 @@ from importlib import metadata
 import numpy as np
 
 from talkbench.core.errors import BenchError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import MethodConfig
-from talkbench.methods.enhance.base import Denoiser
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Enhancer
 from talkbench.methods.enhance.noise_estimate import leading_noise_segment
 
 
@@ -49,8 +48,7 @@ class SpectralGatingConfig(MethodConfig):
             raise BenchError(f"noisereduce: need n_fft >= 16 and noise_seconds >= 0, got {self.n_fft}, {self.noise_seconds}")
 
 
-@METHODS.register("noisereduce")
-class SpectralGating(Denoiser):
+class SpectralGating(Enhancer):
     """`noisereduce.reduce_noise` (spectral gating); records the library version it ran with."""
 
     name = "noisereduce"

@@ -17,9 +17,9 @@ import numpy as np
 
 from talkbench import dsp
 from talkbench.core.errors import BenchError
-from talkbench.core.registries import METHODS
-from talkbench.core.types import SAMPLE_RATE, MethodConfig
-from talkbench.methods.enhance.base import Denoiser
+from talkbench.core.config import MethodConfig
+from talkbench.core.method import Enhancer
+from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, noise_spectrum
 from talkbench.methods.enhance.specsub import check_framing
 
@@ -82,8 +82,7 @@ def wiener_gains(power: np.ndarray, noise_psd: np.ndarray, cfg: WienerConfig) ->
     return gains
 
 
-@METHODS.register("wiener")
-class Wiener(Denoiser):
+class Wiener(Enhancer):
     """Classical decision-directed Wiener filter (Ephraim-Malah a-priori SNR, gain floor, optional VAD noise update)."""
 
     name = "wiener"

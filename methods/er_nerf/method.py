@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.core.registries import METHODS
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.nerf.trainer import NeRFConfig
 
@@ -66,7 +65,6 @@ class ERNeRFConfig(NeRFConfig):
     """Ambient (audio attention outside the face) loss weight (main.py --lambda_amb)."""
 
 
-@METHODS.register("er-nerf")
 class ERNeRF(NeRFMethod):
     """ER-NeRF: tri-plane hash head with region-aware audio/eye attention, deformable torso."""
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from talkbench.core.types import Checkpoint, Clip, Drive, Method, Requirements, Video
+from talkbench.core.method import Capabilities, Method
+from talkbench.core.types import Checkpoint, Clip, Drive, Video
 from talkbench.methods.nerf.trainer import CHECKPOINT_FILE, render_drive, train_model
 
 
 class NeRFMethod(Method):
     """A NeRF talking-portrait method trained by `talkbench.methods.nerf.trainer`; subclasses give the name, Config and profiles."""
 
-    requirements: ClassVar[Requirements] = Requirements(gpu=False)
-    """Runs on CPU (smoke profile); the paper profile is sized for a CUDA GPU and uses it when present.
-    LPIPS lip fine-tuning uses the `alexnet` weights when installed and is skipped (and recorded) otherwise."""
     code_modules: ClassVar[tuple[str, ...]] = ("talkbench.methods.nerf", "talkbench.perception.background", "talkbench.audio_features.extractors",
                                                "talkbench.methods.enhance")
     """Shared code the cached train/render stages depend on (hashed into their keys)."""
@@ -35,15 +33,17 @@ class NeRFMethod(Method):
             key["face_landmarker"] = weights.status("face_landmarker")[0]
         return key
 
-    def uses_original_frames(self) -> bool:
-        """SyncTalk's portrait compositing (`portrait=on`) blends the render into the driving video's frames."""
-        return bool(getattr(self.config, "portrait", False))
-
-    def pose_annotation(self, annotations: dict[str, Any]) -> str:
-        """`head_pose_stabilized` when the config asks for the stabilizer's poses and the clip has them."""
-        from talkbench.methods.nerf.trainer import pose_annotation
-
-        return pose_annotation(self.config, annotations)[0]  # type: ignore[arg-type]
+    def capabilities(self) -> Capabilities:
+        """Runs on CPU (smoke profile) and uses CUDA when present; LPIPS lip fine-tuning uses the `alexnet` weights when
+        installed; SyncTalk's portrait mode composites into the drive's own frames; the stabilizer's poses when asked."""
+        cfg = self.config
+        portrait = bool(getattr(cfg, "portrait", False))
+        return Capabilities(
+            inputs=frozenset({"audio", "poses"} | ({"original_frames"} if portrait else set())),
+            annotations=("head_pose", "head_mask", "intrinsics"),
+            poses=("head_pose_stabilized", "head_pose") if getattr(cfg, "head_stabilizer", False) else ("head_pose",),
+            compositing="portrait" if portrait else "full",
+            optional_weights=("alexnet",))
 
     def train(self, train_clip: Clip, workdir: Path, seed: int) -> Checkpoint:
         """Head (+ lips) then torso; writes model.pt and curves.csv into `workdir`."""

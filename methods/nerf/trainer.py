@@ -67,7 +67,8 @@ from talkbench.audio_features import extractors as audio_encoders
 from talkbench.perception.background import estimate_background
 from talkbench.infra.devices import resolve_device
 from talkbench.core.errors import BenchError, InputError
-from talkbench.core.types import Checkpoint, Clip, Drive, MethodConfig, Video
+from talkbench.core.config import MethodConfig
+from talkbench.core.types import Checkpoint, Clip, Drive, Video
 from talkbench.methods.nerf import losses
 from talkbench.methods.synctalk.portrait import fill_neck_gap, neck_colour, portrait_blend
 from talkbench.methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature, feature_stats, normalise_windows

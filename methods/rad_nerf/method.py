@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.core.registries import METHODS
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.nerf.trainer import NeRFConfig
 
@@ -87,7 +86,6 @@ class RADNeRFConfig(NeRFConfig):
     """2D ambient grid finest resolution."""
 
 
-@METHODS.register("rad-nerf")
 class RADNeRF(NeRFMethod):
     """RAD-NeRF: 3D grid head with a decomposed audio-spatial (ambient) encoding, pose-deformed torso."""
 

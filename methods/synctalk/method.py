@@ -36,7 +36,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.core.registries import METHODS
 from talkbench.methods.er_nerf.method import ERNeRF, ERNeRFConfig
 from talkbench.methods.nerf.method import NeRFMethod
 
@@ -65,7 +64,6 @@ def _profiles() -> dict[str, dict[str, Any]]:
     return {name: dict(values) for name, values in ERNeRF.profiles.items()}
 
 
-@METHODS.register("synctalk")
 class SyncTalk(NeRFMethod):
     """SyncTalk: lip-sync audio encoder, upper-face expression, masked attention, head stabilizer, neck fill."""
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.core.registries import METHODS
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.synctalk.method import SyncTalk, SyncTalkConfig
 
@@ -41,7 +40,6 @@ class WildTalkerConfig(SyncTalkConfig):
     """Weight the torso loss by 1 − M, the flow-guided temporal mask (Eq. 4, 6)."""
 
 
-@METHODS.register("wildtalker")
 class WildTalker(NeRFMethod):
     """WildTalker: SyncTalk's head on MSS-denoised audio, torso trained with a flow-guided temporal mask."""
 

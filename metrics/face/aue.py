@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from talkbench.core.errors import BenchError, InputError
-from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.core.metric import VideoMetric, MetricContext, MetricResult
+from talkbench.core.types import Video
 from talkbench.metrics.face.openface import (
     AU_INTENSITY,
     AUTable,
@@ -170,11 +171,10 @@ def au_errors(pred: AUTable, ref: AUTable, policy: str = "keep") -> AUErrors:
     )
 
 
-class _AUEMetric(Metric):
+class _AUEMetric(VideoMetric):
     """Shared compute of AUE and its halves: one OpenFace pass per video, then `au_errors`."""
 
     higher_is_better: ClassVar[bool] = False
-    modality: ClassVar[str] = "video"
     precision: ClassVar[int] = 3
     aus: ClassVar[tuple[str, ...]] = AU_R
     value_field: ClassVar[str] = "aue"

@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from talkbench.core.errors import BenchError, WeightsMissing
-from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.core.metric import VideoMetric, MetricContext, MetricResult
+from talkbench.core.types import Video
 from talkbench.perception.landmarks import FACE, MOUTH, LandmarkTrack, landmarks
 from talkbench.metrics.image.frames import check_videos
 
@@ -98,14 +99,13 @@ def lmd(pred_frames: np.ndarray, ref_frames: np.ndarray, backend: str = "mediapi
     return lmd_from_landmarks(pred_track.points, ref_track.points, region, missing_face), pred_track, ref_track
 
 
-class LMD(Metric):
+class LMD(VideoMetric):
     """Mouth landmark distance to the ground truth (pixels, lower is better)."""
 
     name: ClassVar[str] = "lmd"
     higher_is_better: ClassVar[bool] = False
     display_name: ClassVar[str] = "LMD"
     precision: ClassVar[int] = 3
-    modality: ClassVar[str] = "video"
     description: ClassVar[str] = "landmark distance, mouth points 48-67, each set mean-centred, px (backend recorded)"
     variant_defaults: ClassVar[dict[str, Any]] = {"landmarks": "mediapipe", "region": "mouth", "missing_face": "previous"}
 

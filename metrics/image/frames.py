@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from talkbench.core.errors import InputError
-from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
+from talkbench.core.metric import COMPOSITING_OWN, VideoMetric, MetricContext, MetricResult, mean_or_inf
+from talkbench.core.types import Video
 
 
 def as_stack(frames: np.ndarray, what: str = "frames") -> np.ndarray:
@@ -66,7 +67,7 @@ def frames_per_chunk(height: int, width: int, budget_bytes: int = 256 << 20, byt
     return max(1, budget_bytes // per_frame)
 
 
-class PerFrameImageMetric(Metric):
+class PerFrameImageMetric(VideoMetric):
     """Base of image metrics that score each frame pair and report the mean over frames."""
 
     protocol: ClassVar[str] = ""

@@ -25,7 +25,8 @@ from tqdm import tqdm
 
 from talkbench.infra.devices import resolve_device
 from talkbench.core.errors import BenchError, WeightsMissing
-from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video
+from talkbench.core.metric import COMPOSITING_OWN, VideoMetric, MetricContext, MetricResult
+from talkbench.core.types import Video
 from talkbench.metrics.image.frames import check_pair, check_videos, chunks, to_float
 
 PROTOCOL = "LPIPS v0.1, AlexNet backbone, RGB [0,1] with normalize=True, mean over frames"
@@ -140,14 +141,13 @@ def lpips_per_frame(
     return out
 
 
-class LPIPS(Metric):
+class LPIPS(VideoMetric):
     """Learned perceptual distance (AlexNet, v0.1) against the ground-truth frames; lower is better."""
 
     name: ClassVar[str] = "lpips"
     higher_is_better: ClassVar[bool] = False
     display_name: ClassVar[str] = "LPIPS"
     precision: ClassVar[int] = 4
-    modality: ClassVar[str] = "video"
     description: ClassVar[str] = "LPIPS v0.1 (AlexNet), RGB [0,1] normalize=True, mean over frames"
 
     net: ClassVar[str] = "alex"

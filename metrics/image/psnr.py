@@ -66,7 +66,6 @@ class PSNR(PerFrameImageMetric):
     higher_is_better: ClassVar[bool] = True
     display_name: ClassVar[str] = "PSNR"
     precision: ClassVar[int] = 2
-    modality: ClassVar[str] = "video"
     description: ClassVar[str] = "PSNR (dB), per-frame -10log10(MSE) on RGB [0,1], mean over frames"
 
     protocol: ClassVar[str] = PROTOCOL

@@ -14,7 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from talkbench.core.types import COMPOSITING_OWN, Metric, MetricContext, MetricResult, Video, mean_or_inf
+from talkbench.core.metric import COMPOSITING_OWN, VideoMetric, MetricContext, MetricResult, mean_or_inf
+
+from talkbench.core.types import Video
 from talkbench.metrics.image.frames import check_videos
 from talkbench.metrics.image.psnr import psnr_from_mse
 
@@ -32,7 +34,7 @@ def region_mse(pred: np.ndarray, ref: np.ndarray, masks: np.ndarray) -> np.ndarr
     return out
 
 
-class TorsoPSNR(Metric):
+class TorsoPSNR(VideoMetric):
     """PSNR (dB) over the ground-truth torso region of each test frame, mean over frames."""
 
     name: ClassVar[str] = "psnr_torso"

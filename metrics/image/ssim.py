@@ -61,7 +61,6 @@ class SSIM(PerFrameImageMetric):
     higher_is_better: ClassVar[bool] = True
     display_name: ClassVar[str] = "SSIM"
     precision: ClassVar[int] = 4
-    modality: ClassVar[str] = "video"
     description: ClassVar[str] = "SSIM (Wang et al. 2004 settings, skimage), RGB [0,1], mean over frames"
 
     protocol: ClassVar[str] = PROTOCOL

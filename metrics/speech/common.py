@@ -19,7 +19,8 @@ import numpy as np
 
 from talkbench.dsp import frame_signal, window
 from talkbench.core.errors import InputError
-from talkbench.core.types import Audio, Metric, MetricContext, MetricResult
+from talkbench.core.metric import AudioMetric, MetricContext, MetricResult
+from talkbench.core.types import Audio
 
 EPS = float(np.finfo(np.float64).eps)
 """MATLAB's `eps` (2.2204e-16), which Loizou's code adds to signals and energies."""
@@ -173,17 +174,16 @@ def require_frames(n_samples: int, fs: int, what: str) -> int:
 # ----------------------------------------------------------------------------- metric base
 
 
-class SpeechMetric(Metric):
+class SpeechMetric(AudioMetric):
     """Base of speech metrics: checks the pair, scores it, records the protocol in details."""
 
-    modality: ClassVar[str] = "audio"
     protocol: ClassVar[str] = ""
 
     @abstractmethod
     def score(self, ref: np.ndarray, deg: np.ndarray, fs: int) -> tuple[float, dict[str, Any]]:
         """(value, extra details) of a checked pair; raises Unavailable with the reason."""
 
-    def compute(self, pred: Audio, ref: Audio, ctx: MetricContext | None = None) -> MetricResult:  # type: ignore[override]
+    def compute(self, pred: Audio, ref: Audio, ctx: MetricContext | None = None) -> MetricResult:
         """Score `pred` (enhanced/degraded speech) against `ref` (clean speech) for one utterance."""
         p, r, notes = check_pair(pred, ref)
         details: dict[str, Any] = {"protocol": self.protocol, **notes}

@@ -25,7 +25,8 @@ import numpy as np
 
 from talkbench.core.errors import BenchError, InputError, WeightsMissing
 from talkbench.infra.memo import ResultMemo, content_key
-from talkbench.core.types import Metric, MetricContext, MetricResult, Video
+from talkbench.core.metric import VideoMetric, MetricContext, MetricResult
+from talkbench.core.types import Video
 from talkbench.metrics.sync import syncnet
 from talkbench.metrics.sync.syncnet import MIN_FACE_SIZE, MIN_TRACK, PROTOCOL, LSEEvaluation, evaluate_lse, load_models
 
@@ -67,10 +68,9 @@ def shared_evaluation(pred: Video, min_track: int, device: str) -> LSEEvaluation
         models=models, source=pred.source))
 
 
-class _LSE(Metric):
+class _LSE(VideoMetric):
     """Shared compute of LSE-C and LSE-D; subclasses pick the score."""
 
-    modality: ClassVar[str] = "video"
     precision: ClassVar[int] = 3
     needs_audio: ClassVar[bool] = True
     variant_defaults: ClassVar[dict[str, Any]] = {"lse_min_track": MIN_TRACK}

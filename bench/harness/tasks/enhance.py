@@ -7,27 +7,46 @@ import math
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
 
-from talkbench.infra.atomic import atomic_directory
-from talkbench.datasets.cards import load_speech
 from talkbench.core.errors import BenchError
+from talkbench.core.method import Configurable, Enhancer
+from talkbench.core.metric import MetricResult
+from talkbench.core.task import Task
+from talkbench.core.types import Audio
+from talkbench.datasets.cards import load_speech
+from talkbench.harness.context import JobContext, TaskOutput
+from talkbench.harness.run_dir import write_job_files
+from talkbench.infra.atomic import atomic_directory
 from talkbench.infra.hashing import stable_hash
 from talkbench.infra.paths import cache_dir
-from talkbench.core.types import Audio, Drive, MetricResult
 
 if TYPE_CHECKING:
     from talkbench.datasets.speech_set import SpeechSet
-    from talkbench.harness.runner import JobContext, TaskOutput
 
 
-def run_enhance(job: "JobContext") -> "TaskOutput":
+class EnhanceTask(Task):
+    """WildTalker Table 3: speech enhancement of noisy utterances, scored against the clean speech."""
+
+    name: ClassVar[str] = "enhance"
+    metrics: ClassVar[tuple[str, ...]] = ("pesq", "csig", "cbak", "covl", "stoi", "si_sdr")
+    conditions: ClassVar[tuple[str, ...]] = ("all", "snr=2.5", "snr=7.5", "snr=12.5", "snr=17.5")
+    description: ClassVar[str] = "speech enhancement of noisy utterances, scored against the clean speech (WildTalker Table 3)"
+
+    def accepts(self, method_cls: type[Configurable]) -> bool:
+        """Speech enhancers (`Enhancer`)."""
+        return issubclass(method_cls, Enhancer)
+
+    def run(self, job: JobContext) -> TaskOutput:
+        """Enhance every utterance (cached), score each, aggregate per condition (all, per SNR)."""
+        return run_enhance(job)
+
+
+def run_enhance(job: JobContext) -> TaskOutput:
     """Enhance (cached), score per utterance, aggregate per condition (all, per SNR)."""
-    from talkbench.harness.runner import TaskOutput
-
     spec = job.spec
     speech = job.load(load_speech)
     job.timings["train"] = 0.0  # classical denoisers do not train
@@ -44,7 +63,7 @@ def run_enhance(job: "JobContext") -> "TaskOutput":
                                 "real_time_factor": job.timings["render"] / audio_seconds if audio_seconds else None}, write)
 
 
-def _enhance_stage(job: "JobContext", speech: "SpeechSet", key: str) -> tuple[list[np.ndarray], float, bool]:
+def _enhance_stage(job: JobContext, speech: "SpeechSet", key: str) -> tuple[list[np.ndarray], float, bool]:
     final = cache_dir() / "enhance" / key
     if job.spec.overwrite == "always":
         shutil.rmtree(final, ignore_errors=True)
@@ -55,18 +74,18 @@ def _enhance_stage(job: "JobContext", speech: "SpeechSet", key: str) -> tuple[li
     out, wall = [], 0.0
     for u in tqdm(speech.utterances, desc=f"enhance {job.spec.method}", unit="utt", leave=False, disable=None):
         t0 = time.perf_counter()
-        video = job.method.render(None, Drive(audio=u.noisy, fps=25.0, num_frames=0, sample_rate=speech.sample_rate))  # type: ignore[arg-type]
+        audio = job.method.denoise(u.noisy, speech.sample_rate)
         wall += time.perf_counter() - t0
-        if video.audio is None or len(video.audio) != len(u.noisy) or not np.all(np.isfinite(video.audio)):
+        if len(audio) != len(u.noisy) or not np.all(np.isfinite(audio)):
             raise BenchError(f"{job.spec.method} returned bad audio for utterance {u.id} (length or non-finite values)")
-        out.append(video.audio.astype(np.float32))
+        out.append(audio.astype(np.float32))
     with atomic_directory(final) as tmp:
         np.savez(tmp / "enhanced.npz", **{f"u{i}": a for i, a in enumerate(out)})
         (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
     return out, wall, False
 
 
-def _score_utterances(job: "JobContext", speech: "SpeechSet", enhanced: list[np.ndarray]) -> tuple[dict[str, list[MetricResult]], float]:
+def _score_utterances(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarray]) -> tuple[dict[str, list[MetricResult]], float]:
     previous = _load_per_utterance(job.run_dir / "per_utterance.csv") if job.spec.overwrite != "always" else {}
     t0 = time.perf_counter()
     per_item: dict[str, list[MetricResult]] = {}
@@ -87,7 +106,7 @@ def _score_utterances(job: "JobContext", speech: "SpeechSet", enhanced: list[np.
     return per_item, time.perf_counter() - t0
 
 
-def _aggregate(job: "JobContext", speech: "SpeechSet", per_item: dict[str, list[MetricResult]], condition: str) -> dict[str, MetricResult]:
+def _aggregate(job: JobContext, speech: "SpeechSet", per_item: dict[str, list[MetricResult]], condition: str) -> dict[str, MetricResult]:
     idx = speech.in_condition(condition)
     out = {}
     for name, results in per_item.items():
@@ -115,16 +134,14 @@ def _load_per_utterance(path: Path) -> dict[str, np.ndarray]:
     return {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns if c not in ("id", "snr_db", "noise", "speaker")}
 
 
-def _write_run_dir(job: "JobContext", speech: "SpeechSet", enhanced: list[np.ndarray], per_item: dict[str, list[MetricResult]],
+def _write_run_dir(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarray], per_item: dict[str, list[MetricResult]],
                    results: dict[str, dict[str, MetricResult]], prov: dict[str, Any]) -> None:
     import pandas as pd
 
     from talkbench.io.audio import write_audio
 
     run_dir, spec = job.run_dir, job.spec
-    (run_dir / "config.json").write_text(json.dumps({"job": {**spec.__dict__, "out": str(spec.out) if spec.out else None},
-                                                      "method_config": job.config}, indent=2, default=str))
-    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    write_job_files(run_dir, spec, job.config, prov)
     (run_dir / "metrics.json").write_text(json.dumps({"run_id": spec.run_id, "conditions": {
         c: {n: {"value": r.value, "unavailable_reason": r.unavailable_reason, "details": r.details} for n, r in res.items()}
         for c, res in results.items()}}, indent=2, default=str))

@@ -1,0 +1,176 @@
+"""Jobs: `execute(spec) -> JobRecord` computes a job without touching the results index, `record(store, record)`
+writes it there. Executors (`talkbench.harness.executors`) run `execute` wherever they like; only the driver
+records, so workers never write the index."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from talkbench.core.errors import BenchError
+from talkbench.core.method import Configurable
+from talkbench.core.metric import MetricResult
+from talkbench.datasets.cards import get_card
+from talkbench.harness.context import JobContext, TaskOutput
+from talkbench.harness.store import ResultRow, Store
+from talkbench.harness.tasks import TASKS
+from talkbench.infra import provenance
+from talkbench.infra.devices import resolve_device
+from talkbench.infra.hashing import code_version, stable_hash
+from talkbench.infra.paths import runs_dir
+from talkbench.core.registries import METHODS, METRICS
+
+OVERWRITE_MODES = ("never", "only-missing", "always")
+"""never: a complete run is left as it is; only-missing: compute what is missing or was unavailable
+(e.g. after installing weights) and keep the rest; always: recompute every stage and metric."""
+
+
+@dataclass
+class JobSpec:
+    """One method on one dataset under one profile and seed."""
+
+    method: str
+    dataset: str
+    profile: str = "smoke"
+    seed: int = 0
+    task: str = "reconstruct"
+    overrides: dict[str, str] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+    overwrite: str = "only-missing"
+    out: Path | None = None
+    device: str = "auto"
+    metric_options: dict[str, Any] = field(default_factory=dict)
+    """Protocol options of the metrics (`talkbench.core.metric_options`), e.g. the LMD landmark backend."""
+
+    @property
+    def variant(self) -> str:
+        """The `--set` overrides as a label ("" for the default config)."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+
+    @property
+    def run_id(self) -> str:
+        """Stable id: rerunning the same job finds the same run directory."""
+        suffix = f"-{stable_hash(self.overrides, 8)}" if self.overrides else ""
+        return f"{self.task}-{self.dataset}-{self.method}{suffix}-{self.profile}-s{self.seed}"
+
+    @property
+    def run_dir(self) -> Path:
+        """Where the job's run directory lives."""
+        return (self.out or runs_dir()) / self.run_id
+
+
+@dataclass
+class JobRecord:
+    """What a job produced: its status, the result rows for the index, and what the driver prints."""
+
+    spec: JobSpec
+    status: str
+    """complete | failed | skipped."""
+    message: str = ""
+    run_dir: Path | None = None
+    metrics: dict[str, MetricResult] = field(default_factory=dict)
+    """The first condition's results (what `bench run` prints)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    rows: list[ResultRow] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    run_fields: dict[str, Any] = field(default_factory=dict)
+    """The index's runs row (task, method, config, hashes); empty when the job failed before knowing them."""
+
+    @property
+    def run_id(self) -> str:
+        """The job's run id."""
+        return self.spec.run_id
+
+
+def execute(spec: JobSpec) -> JobRecord:
+    """Run one job (data, train, render, score; each stage cached) and return its record; never raises, never
+    writes the results index. A failure is one line in the record and a traceback in the run's error.log."""
+    run_dir = spec.run_dir
+    job: JobContext | None = None
+    try:
+        if spec.overwrite not in OVERWRITE_MODES:
+            raise BenchError(f"--overwrite must be one of {', '.join(OVERWRITE_MODES)}, not {spec.overwrite!r}")
+        job, skipped = _context(spec)
+        if skipped:
+            return JobRecord(spec, "skipped", skipped, run_dir)
+        return _execute(job)
+    except Exception as exc:  # recorded per job so that other jobs' results are never lost
+        message = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.log").write_text(traceback.format_exc())
+        fields = _run_fields(job) if job is not None and job.dataset_sha else {}
+        return JobRecord(spec, "failed", message, run_dir, run_fields=fields)
+
+
+def _context(spec: JobSpec) -> tuple[JobContext, str]:
+    method_cls = METHODS.get(spec.method)
+    task = TASKS.get(spec.task)
+    if not task.accepts(method_cls):
+        raise BenchError(f"method {spec.method!r} cannot run task {spec.task!r} ({task.description.split(':')[0]})")
+    metric_classes = {name: METRICS.get(name) for name in (spec.metrics or task.metrics)}
+    card = get_card(spec.dataset)
+    if spec.task not in card.tasks:
+        raise BenchError(f"dataset {spec.dataset!r} serves {card.tasks}, not task {spec.task!r}")
+    device = resolve_device(spec.device)
+    config = method_cls.config_for(spec.profile, spec.overrides)
+    method = method_cls(config)
+    job = JobContext(spec=spec, run_dir=spec.run_dir, method_cls=method_cls, method=method, config=config.to_dict(),
+                     config_hash=stable_hash({"method": spec.method, "config": config.to_dict()}, 12),
+                     metric_classes=metric_classes, device=device, code=code_version(method_cls))
+    if method.capabilities().gpu and device != "cuda":
+        return job, f"{spec.method} needs a CUDA GPU and none is available"
+    return job, ""
+
+
+def _run_fields(job: JobContext) -> dict[str, Any]:
+    spec = job.spec
+    return dict(task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset, profile=spec.profile,
+                seed=spec.seed, run_dir=str(job.run_dir), config=json.dumps(job.config), config_hash=job.config_hash,
+                dataset_sha=job.dataset_sha, uses_ground_truth=int(job.method.capabilities().uses_ground_truth))
+
+
+def _execute(job: JobContext) -> JobRecord:
+    spec = job.spec
+    card = get_card(spec.dataset)
+    output = TASKS.get(spec.task).run(job)
+    prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": card.data.get("generator", {}).get("seed")},
+            "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": job.device, **output.provenance}
+    output.write(prov)
+    ground_truth = job.method.capabilities().uses_ground_truth
+    rows = [
+        ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
+                  profile=spec.profile, seed=spec.seed, condition=condition, metric=name, value=res.value,
+                  count=int(res.details.get("items", len(res.per_item) if res.per_item is not None else 0)),
+                  unavailable_reason=res.unavailable_reason, higher_is_better=job.metric_classes[name].higher_is_better,
+                  uses_ground_truth=ground_truth, details=res.details,
+                  config_hash=job.config_hash, dataset_sha=job.dataset_sha, wall_time_s=job.timings.get("train"))
+        for condition, results in output.results.items() for name, res in results.items()
+    ]
+    headline = output.results[next(iter(output.results))]
+    unavailable = [n for n, r in headline.items() if not r.available]
+    message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
+    return JobRecord(spec, "complete", message, job.run_dir, headline, job.timings, rows, prov, _run_fields(job))
+
+
+def record(store: Store, rec: JobRecord) -> None:
+    """Write a job's record into the results index (the driver's side of `execute`)."""
+    if rec.status == "complete":
+        store.begin_run(rec.run_id, **rec.run_fields)
+        store.put_results(rec.rows, rec.provenance)
+        store.finish_run(rec.run_id, "complete")
+    elif rec.status == "failed" and (rec.run_fields or store.get_run(rec.run_id)):
+        if rec.run_fields:
+            store.begin_run(rec.run_id, **rec.run_fields)
+        store.finish_run(rec.run_id, "failed", rec.message)
+
+
+def pending(spec: JobSpec, store: Store) -> JobRecord | None:
+    """The record of a job the driver need not run (`--overwrite never` and a complete run), else None."""
+    existing = store.get_run(spec.run_id)
+    if spec.overwrite == "never" and existing and existing["status"] == "complete":
+        return JobRecord(spec, "skipped", f"complete results exist in {existing['run_dir']} (--overwrite never)", spec.run_dir)
+    return None
