@@ -315,9 +315,9 @@ def test_prepare_computes_and_stores_extractor_features(installed: dict[str, Pat
         preprocess(frames, "video.mp4", PreprocessOptions(audio_features="hubert"), audio=audio)
 
 
-TINY = {"iters": "2", "lips_iters": "0", "torso_iters": "0", "num_rays": "64", "frames_per_step": "2", "num_steps": "4",
-        "occupancy_resolution": "8", "grid_levels": "4", "grid_desired_resolution": "64", "max_ray_batch": "1024",
-        "log_every": "1"}
+TINY = {"stages.iters": "2", "stages.lips_iters": "0", "stages.torso_iters": "0", "sampling.num_rays": "64",
+        "sampling.frames_per_step": "2", "sampling.num_steps": "4", "occupancy.resolution": "8", "head.grid.levels": "4",
+        "head.grid.desired_resolution": "64", "sampling.max_ray_batch": "1024", "stages.log_every": "1"}
 
 
 def test_nerf_trains_and_renders_on_hubert_features(tiny_cards: Path, installed: dict[str, Path], tmp_path: Path,
@@ -325,7 +325,8 @@ def test_nerf_trains_and_renders_on_hubert_features(tiny_cards: Path, installed:
     from talkbench.datasets.cards import load_dataset
     from talkbench.core.registries import METHODS
     from talkbench.core.types import Drive
-    from talkbench.methods.nerf.trainer import CHECKPOINT_FILE, load_model
+    from talkbench.methods.nerf.drive import load_model
+    from talkbench.methods.nerf.trainer import CHECKPOINT_FILE
 
     cls = METHODS.get("er-nerf")
     clip = load_dataset("synthetic-portrait", "smoke")
@@ -335,8 +336,8 @@ def test_nerf_trains_and_renders_on_hubert_features(tiny_cards: Path, installed:
 
     ck = method.train(clip.train(), tmp_path / "w", 0)
     assert ck.meta["audio_features"]["name"] == "hubert" and ck.meta["audio_features"]["weights_sha256"] == key["sha256"]
-    model, cfg, saved = load_model(ck.path / CHECKPOINT_FILE, cls.Config)
-    assert cfg.audio_features == "hubert" and saved["audio"]["dims"] == 32 and saved["audio"]["window"] == 2
+    model, saved = load_model(ck.path / CHECKPOINT_FILE, cls.Model)
+    assert model.cfg.audio_features == "hubert" and saved["audio"]["dims"] == 32 and saved["audio"]["window"] == 2
     assert model.audio.audio_net.encoder_conv[0].in_channels == 32
     assert torch.equal(model.audio_mean, torch.zeros(32)) and torch.equal(model.audio_std, torch.ones(32))  # fed raw
 

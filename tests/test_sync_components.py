@@ -271,11 +271,11 @@ def test_claims_are_shown_only_beside_their_datasets(tiny_cards: Path) -> None:
 
 def test_switch_values_are_checked() -> None:
     from talkbench.core.errors import BenchError
-    from talkbench.methods.er_nerf.method import ERNeRFConfig
+    from talkbench.methods.er_nerf.config import ERNeRFConfig
 
-    assert ERNeRFConfig().updated({"attention": "off"}).attention is False
+    assert ERNeRFConfig().updated({"audio.attention": "off"}).audio.attention is False
     with pytest.raises(BenchError):
-        ERNeRFConfig().updated({"attention": "of"})
+        ERNeRFConfig().updated({"audio.attention": "of"})
 
 
 def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
@@ -304,23 +304,24 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
 
 def test_mss_with_the_recordings_noise_subtracts_it_from_any_drive() -> None:
     from talkbench.methods.enhance.mss import MSS, MSSConfig
-    from talkbench.methods.nerf.trainer import NeRFConfig, conditioned_audio, noise_reference
+    from talkbench.methods.wildtalker.config import WildTalkerConfig
+    from talkbench.methods.wildtalker.model import WildTalkerModel
 
     rng = np.random.default_rng(0)
     sr = 16000
     t = np.arange(2 * sr) / sr
     noise = (0.02 * rng.standard_normal(len(t))).astype(np.float32)
     training = np.concatenate([noise[:sr // 2], (0.3 * np.sin(2 * np.pi * 220 * t[:sr]) + noise[:sr]).astype(np.float32)])
-    cfg = NeRFConfig(mss=True, mss_noise_from="training")
-    sample = noise_reference(training, cfg, sr)
+    model = WildTalkerModel(WildTalkerConfig(mss=True, mss_noise_from="training"))
+    sample = model.noise_reference(training, sr)
     assert sample is not None and len(sample) == sr // 4 and np.sqrt(np.mean(sample ** 2)) < 0.03   # the quiet part
     drive = (0.3 * np.sin(2 * np.pi * 220 * t[:sr]) + noise[sr:]).astype(np.float32)               # all speech
-    out = conditioned_audio(drive, cfg, sr, sample)
+    out = model.audio_frontend(drive, sr, sample)
     joined = MSS(MSSConfig(noise_from="leading")).enhance(np.concatenate([sample, drive]), sr)[len(sample):]
     assert out.shape == drive.shape and np.allclose(out, joined)
-    own = conditioned_audio(drive, NeRFConfig(mss=True, mss_noise_from="leading"), sr)  # the drive's own "noise" is speech
+    own = WildTalkerModel(WildTalkerConfig(mss_noise_from="leading")).audio_frontend(drive, sr)  # the drive's own "noise" is speech
     clean = 0.3 * np.sin(2 * np.pi * 220 * t[:sr])
     assert np.mean((out - clean) ** 2) < 0.5 * np.mean((own - clean) ** 2)
-    assert np.array_equal(conditioned_audio(drive, NeRFConfig(mss=False), sr), drive)
+    assert np.array_equal(WildTalkerModel(WildTalkerConfig(mss=False)).audio_frontend(drive, sr), drive)
     with pytest.raises(ValueError):
-        conditioned_audio(drive, cfg, sr, None)
+        model.audio_frontend(drive, sr, None)

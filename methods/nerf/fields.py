@@ -1,22 +1,14 @@
-"""The audio-conditioned head fields of ER-NeRF and RAD-NeRF: shared MLPs, different encoders.
+"""The parts every audio-conditioned head field shares: MLPs, the density/colour heads, codes, SH directions.
 
-Both map a point x (head frame, in [-bound, bound]^3), a view direction d, the frame's audio
+A head field maps a point x (head frame, in [-bound, bound]^3), a view direction d, the frame's audio
 code a, its eye value e and a per-frame latent ("individual code") c to a density and a colour:
 
-    h = encoder(x, a, e)                 # method-specific (below)
+    h = encoder(x, a, e)                 # the subclass's `encode`
     sigma, geo = sigma_net(h)            # MLP, 3 layers x 64, out 1 + 64; sigma = exp(.)
     rgb = colour_net(SH4(d), geo, c)     # MLP, 2 layers x 64, sigmoid
 
-ER-NeRF (`nerf_triplane/network.py`): the tri-plane hash of x (three 2D grids, 12 levels x 1
-feature each, concatenated) is the spatial feature f; "region-aware attention" gates the audio
-code channel-wise by `aud_ch_att_net(f)` (MLP 2 x 64 -> audio dim) and the eye value by
-`sigmoid(eye_att_net(f))` (MLP 2 x 16 -> 1): h = [f, a * att_a(f), e * att_e(f)]. The
-per-sample attention magnitudes are returned for the ambient losses.
-
-RAD-NeRF (`nerf/network.py`), "decomposed audio-spatial encoding": a 3D grid of x gives f;
-`ambient_net([f, a])` (MLP 3 x 64 -> 2, tanh) maps the point and the audio to a 2D "ambient"
-coordinate, which a separate 2D grid encodes: h = [f, grid2d(ambient), e]. The ambient
-coordinate's magnitude is returned for RAD-NeRF's ambient loss.
+Subclasses supply the encoder: ER-NeRF's tri-plane with region attention (`talkbench.methods.er_nerf.field`),
+RAD-NeRF's 3D grid with an audio-spatial ambient grid (`talkbench.methods.rad_nerf.field`).
 
 The colour MLP sees the view direction as degree-4 real spherical harmonics (16 values, the
 references' `spherical_harmonics` encoder) and the frame's individual code (4 values; at test
@@ -32,9 +24,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from talkbench.methods.nerf.hash_grid import HashGridConfig, make_hash_grid
-from talkbench.methods.nerf.triplane import HashGrid3D, TriPlaneHash
 
 
 class MLP(nn.Module):
@@ -165,61 +154,3 @@ class HeadField(nn.Module, ABC):
         if self.color_eps:
             rgb = rgb * (1 + 2 * self.color_eps) - self.color_eps
         return FieldOutput(sigma=sigma, rgb=rgb, ambient=ambient, eye_attention=eye_att)
-
-
-class ERNeRFField(HeadField):
-    """ER-NeRF's head: tri-plane hash + region-aware attention on the audio and eye features."""
-
-    def __init__(self, plane: HashGridConfig, audio_dim: int, ind_dim: int, use_eye: bool = True, bound: float = 1.0,
-                 device: torch.device | str | None = None, eye_dim: int = 1, **mlp: int) -> None:
-        encoder = TriPlaneHash(plane, device=device)
-        super().__init__(cond_dim=encoder.output_dim + audio_dim + (eye_dim if use_eye else 0), ind_dim=ind_dim,
-                         bound=bound, color_eps=1e-3, density="exp", **mlp)
-        self.encoder = encoder
-        self.use_eye = use_eye
-        self.eye_dim = eye_dim
-        self.aud_ch_att_net = MLP(encoder.output_dim, audio_dim, 64, 2)
-        # ER-NeRF: one eye value gated by sigmoid(MLP 2 x 16); SyncTalk's expression vector: an unbounded
-        # per-channel attention (MLP 2 x 64, network.py eye_att_net with bs_area "upper").
-        self.eye_att_net = MLP(encoder.output_dim, 1, 16, 2) if eye_dim == 1 else MLP(encoder.output_dim, eye_dim, 64, 2)
-
-    def encode(self, x, enc_a, eye):  # noqa: D102 (documented on the base class)
-        enc_x = self.encoder(x, bound=self.bound)
-        att = self.aud_ch_att_net(enc_x)
-        parts = [enc_x, enc_a * att]
-        eye_att = None
-        if self.use_eye:
-            if self.eye_dim == 1:
-                gate = torch.sigmoid(self.eye_att_net(enc_x))
-                parts.append(eye * gate)
-                eye_att = gate[..., 0]
-            else:
-                gate = self.eye_att_net(enc_x)
-                parts.append(eye * gate)
-                eye_att = gate.norm(dim=-1)
-        return torch.cat(parts, dim=-1), att.norm(dim=-1), eye_att
-
-
-class RADNeRFField(HeadField):
-    """RAD-NeRF's head: 3D grid of x, audio-spatial ambient coordinate encoded by a separate 2D grid."""
-
-    def __init__(self, grid: HashGridConfig, ambient_grid: HashGridConfig, audio_dim: int, ind_dim: int,
-                 use_eye: bool = True, ambient_dim: int = 2, bound: float = 1.0, device: torch.device | str | None = None,
-                 hidden_dim_ambient: int = 64, num_layers_ambient: int = 3, **mlp: int) -> None:
-        encoder = HashGrid3D(grid, device=device)
-        if ambient_grid.input_dim != ambient_dim:
-            raise ValueError(f"RADNeRFField: ambient grid input_dim {ambient_grid.input_dim} != ambient_dim {ambient_dim}")
-        encoder_ambient = make_hash_grid(ambient_grid, device=device)
-        super().__init__(cond_dim=encoder.output_dim + encoder_ambient.output_dim + (1 if use_eye else 0), ind_dim=ind_dim,
-                         bound=bound, color_eps=0.0, density="trunc_exp", **mlp)
-        self.encoder = encoder
-        self.encoder_ambient = encoder_ambient
-        self.use_eye = use_eye
-        self.ambient_net = MLP(encoder.output_dim + audio_dim, ambient_dim, hidden_dim_ambient, num_layers_ambient)
-
-    def encode(self, x, enc_a, eye):  # noqa: D102 (documented on the base class)
-        enc_x = self.encoder(x, bound=self.bound)
-        ambient = torch.tanh(self.ambient_net(torch.cat([enc_x, enc_a], dim=-1)))
-        enc_w = self.encoder_ambient(ambient, bound=1.0)
-        parts = [enc_x, enc_w] + ([eye] if self.use_eye else [])
-        return torch.cat(parts, dim=-1), ambient.abs().sum(dim=-1), None

@@ -17,9 +17,9 @@
   poses. Synthetic cards carry exact ground-truth poses and no stabilized ones, so there the switch
   changes nothing, and the checkpoint says so (on exact poses the stabilizer only adds tracking
   noise: 1.25° mean change on synthetic-portrait-wild at 128 px).
-* **Dynamic Portrait Renderer**: the shared tri-plane hash head and deformable torso
-  (`talkbench.methods.nerf.trainer`); LPIPS lip fine-tuning when the AlexNet weights are installed.
-* **Portrait-Sync Generator** (`talkbench.methods.synctalk.portrait`): the chin–torso gap filled with the mean
+* **Dynamic Portrait Renderer**: ER-NeRF's tri-plane hash head and deformable torso
+  (`talkbench.methods.er_nerf`) on the shared engine; LPIPS lip fine-tuning when the AlexNet weights are installed.
+* **Portrait-Sync Generator** (`talkbench.methods.synctalk.portrait`, post-processes of `SyncTalkModel`): the chin–torso gap filled with the mean
   neck colour (`neck_fill`, on), and, with `portrait=on`, the rendered face blended into the driving
   video's own frames with a blurred face mask (SyncTalk's "Portrait" rows). That mode copies
   everything outside the face from the test video, so its image metrics are recorded as the
@@ -33,41 +33,34 @@ Reference: github.com/ZiqiaoPeng/SyncTalk (`main.py`, `nerf_triplane/`, `data_ut
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.methods.er_nerf.method import ERNeRF, ERNeRFConfig
+from talkbench.core.method import Capabilities
+from talkbench.methods.er_nerf.method import SMOKE
 from talkbench.methods.nerf.method import NeRFMethod
-
-
-@dataclass
-class SyncTalkConfig(ERNeRFConfig):
-    """SyncTalk settings: ER-NeRF's (its code base) plus the synchronisation modules, all on."""
-
-    audio_features: str = "syncnet"
-    """Lip encoder: SyncNet v2's audio tower (`talkbench.audio_features.extractors`, weights syncnet_v2)."""
-    audio_fallback: str = "log-mel"
-    """Used, and recorded as a fallback in the checkpoint, when syncnet_v2 is not installed."""
-    expression: str = "upper-face"
-    """Facial Animation Capturer: seven upper-face features (main.py --bs_area upper); "eye" = ER-NeRF's eye ratio."""
-    masked_attention: bool = True
-    """Facial-aware masked attention (utils.py train_step: loss_amb_aud outside / loss_cross inside the lower face)."""
-    head_stabilizer: bool = True
-    """Use the clip's stabilized poses (`bench data prepare --head-stabilizer`; data_utils/face_tracking/bundle_adjustment.py)."""
-    neck_fill: bool = True
-    """Portrait-Sync Generator's neck-colour fill of head–torso gaps."""
-
-
-def _profiles() -> dict[str, dict[str, Any]]:
-    # SyncTalk's public training settings are ER-NeRF's (main.py: same lr, lr_net, iters, rays, grids);
-    # its own modules are the Config's switches.
-    return {name: dict(values) for name, values in ERNeRF.profiles.items()}
+from talkbench.methods.synctalk.config import SyncTalkConfig
+from talkbench.methods.synctalk.model import STABILIZED_POSES, SyncTalkModel
 
 
 class SyncTalk(NeRFMethod):
     """SyncTalk: lip-sync audio encoder, upper-face expression, masked attention, head stabilizer, neck fill."""
 
     name = "synctalk"
-    field_kind = "er-nerf"
     Config = SyncTalkConfig
-    profiles: ClassVar[dict[str, dict[str, Any]]] = _profiles()
+    Model = SyncTalkModel
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": dict(SMOKE)}
+    """SyncTalk's public training settings are ER-NeRF's, so are its smoke settings."""
+
+    def capabilities(self) -> Capabilities:
+        """ER-NeRF's, plus: the stabilized poses first (when on), the drive's own frames in portrait mode, and the
+        FaceLandmarker model as an optional weight of the upper-face features."""
+        cfg = self.config
+        base = super().capabilities()
+        portrait = bool(cfg.portrait)  # type: ignore[attr-defined]
+        optional = base.optional_weights + (("face_landmarker",) if cfg.expression == "upper-face" else ())  # type: ignore[attr-defined]
+        return Capabilities(
+            inputs=base.inputs | ({"original_frames"} if portrait else set()),
+            annotations=base.annotations,
+            poses=(STABILIZED_POSES, "head_pose") if cfg.head_stabilizer else ("head_pose",),  # type: ignore[attr-defined]
+            compositing="portrait" if portrait else "full",
+            optional_weights=optional)

@@ -23,27 +23,17 @@ audio_features.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from talkbench.methods.nerf.method import NeRFMethod
-from talkbench.methods.synctalk.method import SyncTalk, SyncTalkConfig
+from talkbench.methods.synctalk.method import SyncTalk
+from talkbench.methods.wildtalker.config import WildTalkerConfig
+from talkbench.methods.wildtalker.model import WildTalkerModel
 
 
-@dataclass
-class WildTalkerConfig(SyncTalkConfig):
-    """WildTalker settings: SyncTalk's plus the MSS front end and the temporal mask, both on."""
-
-    mss: bool = True
-    """Denoise the training and driving audio with MSS before feature extraction."""
-    temporal_mask: bool = True
-    """Weight the torso loss by 1 − M, the flow-guided temporal mask (Eq. 4, 6)."""
-
-
-class WildTalker(NeRFMethod):
+class WildTalker(SyncTalk):
     """WildTalker: SyncTalk's head on MSS-denoised audio, torso trained with a flow-guided temporal mask."""
 
     name = "wildtalker"
-    field_kind = "er-nerf"
     Config = WildTalkerConfig
+    Model = WildTalkerModel
     profiles: ClassVar[dict[str, dict[str, Any]]] = {k: dict(v) for k, v in SyncTalk.profiles.items()}

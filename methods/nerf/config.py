@@ -1,0 +1,193 @@
+"""The NeRF engine's typed, nested config: grids, stages, sampling, occupancy, optimiser, losses, audio, head, torso.
+
+Names no method: each method's config subclasses `NeRFConfig`, sets its paper's values as the defaults (the
+`paper` profile) and adds its own switches as top-level booleans. Fields are addressed by dotted keys
+(`--set optim.lr=5e-3`, `--set stages.iters=2000`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from talkbench.core.config import MethodConfig
+from talkbench.methods.nerf.hash_grid import HashGridConfig
+
+
+@dataclass
+class GridSpec(MethodConfig):
+    """A multiresolution grid encoding (torch-ngp's GridEncoder arguments)."""
+
+    levels: int = 12
+    """Resolution levels."""
+    level_dim: int = 1
+    """Features per level."""
+    base_resolution: int = 64
+    """Coarsest resolution."""
+    log2_hashmap_size: int = 14
+    """log2 of the table rows per level."""
+    desired_resolution: int = 512
+    """Finest resolution (times bound = 1)."""
+
+    def encoding(self, dim: int, grid_type: str) -> HashGridConfig:
+        """The hash-grid config of this spec over `dim` input dimensions ("hash" or "tiled" tables)."""
+        return HashGridConfig(input_dim=dim, num_levels=self.levels, level_dim=self.level_dim,
+                              base_resolution=self.base_resolution, log2_hashmap_size=self.log2_hashmap_size,
+                              desired_resolution=float(self.desired_resolution), grid_type=grid_type)  # type: ignore[arg-type]
+
+
+@dataclass
+class StagesConfig(MethodConfig):
+    """Training stages: head, lips (LPIPS fine-tuning), torso (head frozen)."""
+
+    iters: int = 100_000
+    """Head-stage training steps."""
+    lips_iters: int = 25_000
+    """Lip fine-tuning steps (LPIPS on the lips' box every other step); 0 skips the stage."""
+    torso_iters: int = 200_000
+    """Torso-stage training steps (head frozen); 0 skips the torso (the background is used instead)."""
+    log_every: int = 10
+    """Steps between rows of curves.csv."""
+
+
+@dataclass
+class SamplingConfig(MethodConfig):
+    """Which rays each step trains on and how samples are placed along them."""
+
+    num_rays: int = 4096 * 16
+    """Rays per head-stage step, split over `frames_per_step` frames."""
+    torso_num_rays: int = 4096 * 16
+    """Rays per torso-stage step."""
+    frames_per_step: int = 1
+    """Training frames per step (the references use 1)."""
+    box_fraction: float = 0.0
+    """Share of head-stage rays drawn inside the frame's projected head box (the rest: anywhere in the frame)."""
+    lips_fraction: float = 0.0
+    """Share of head-stage rays drawn inside the lips' box (taken from the box_fraction share; needs landmarks)."""
+    num_steps: int = 16
+    """Stratified samples per ray inside the head box."""
+    upsample_steps: int = 0
+    """Importance samples per ray added after a coarse pass (0: none)."""
+    max_ray_batch: int = 4096
+    """Rays per chunk when rendering (bounds memory)."""
+    min_near: float = 0.05
+    """Nearest sample distance from the camera, NeRF units."""
+    head_margin: float = 1.1
+    """The measured head box is grown by this factor about its centre."""
+
+
+@dataclass
+class OccupancyConfig(MethodConfig):
+    """The occupancy grid that skips samples in empty space (a training callback)."""
+
+    resolution: int = 128
+    """Cells per axis over the head box (0: no empty-space skipping)."""
+    density_thresh: float = 10.0
+    """Cells are occupied above min(mean density, this)."""
+    update_interval: int = 16
+    """Steps between grid updates."""
+    warmup: int = 256
+    """Steps before samples in empty cells start being skipped."""
+
+
+@dataclass
+class OptimConfig(MethodConfig):
+    """Optimiser and learning-rate schedule."""
+
+    optimizer: str = "adamw"
+    """"adamw" or "adam"."""
+    lr: float = 1e-2
+    """Learning rate of the grid tables."""
+    lr_net: float = 1e-3
+    """Learning rate of the MLPs, audio network and codes."""
+    lr_decay: float = 0.5
+    """Learning-rate factor reached at the last step of a stage (exponential decay)."""
+    lips_lr_decay: float = 0.05
+    """Learning-rate factor reached at the last lip step (continuing from the head stage's step)."""
+    beta1: float = 0.0
+    """Adam beta1."""
+    beta2: float = 0.99
+    """Adam beta2."""
+    adam_eps: float = 1e-8
+    """Adam epsilon."""
+    grid_weight_decay: float = 0.0
+    """Weight decay of the grid tables."""
+    att_lr_factor: float = 5.0
+    """The audio attention network's learning rate is lr_net times this."""
+    att_weight_decay: float = 0.0
+    """Weight decay of the audio attention network."""
+
+
+@dataclass
+class LossConfig(MethodConfig):
+    """Loss terms and their weights."""
+
+    photometric: str = "mse"
+    """"mse" (the references') or "l1"."""
+    lambda_entropy: float = 1e-4
+    """Weight of the opacity entropy term."""
+    lambda_amb: float = 1e-4
+    """Weight of the ambient loss (audio conditioning outside the face), ramped up linearly over the stage."""
+    lambda_lpips: float = 0.01
+    """Weight of LPIPS on the lips' box in the lip stage."""
+
+
+@dataclass
+class AudioConfig(MethodConfig):
+    """The audio network over per-frame feature windows."""
+
+    n_mels: int = 80
+    """Mel bands of the log-mel features (the other extractors fix their own input size)."""
+    dim: int = 32
+    """Size of the per-frame audio code."""
+    attention: bool = True
+    """Smooth audio codes over 8 neighbouring frames with AudioAttNet (the references' --att 2)."""
+    smooth_lips: bool = False
+    """At render, blend each frame's audio code with the previous one's (0.35 / 0.65)."""
+
+
+@dataclass
+class HeadConfig(MethodConfig):
+    """The head field's position grid and per-frame inputs."""
+
+    grid: GridSpec = field(default_factory=GridSpec)
+    """Position grid (one plane of a tri-plane, or a 3D grid: the model decides)."""
+    ind_dim: int = 4
+    """Per-frame latent code size (0: none)."""
+    exp_eye: bool = True
+    """Condition the head on the expression (eye) input."""
+    eye_noise: float = 0.1
+    """Width of the uniform noise added to the training expression values (the references: (rand - 0.5) / 10)."""
+
+
+@dataclass
+class TorsoConfig(MethodConfig):
+    """The pose-deformed 2D torso."""
+
+    grid: GridSpec = field(default_factory=lambda: GridSpec(16, 2, 16, 16, 2048))
+    """Torso 2D grid."""
+    ind_dim: int = 8
+    """Per-frame latent code size (0: none)."""
+    shrink: float = 0.8
+    """Torso coordinates are scaled by this before the deformation (room to deform)."""
+
+
+@dataclass
+class NeRFConfig(MethodConfig):
+    """Settings every NeRF talking head has; a method's config sets its paper's values as the defaults."""
+
+    device: str = "auto"
+    """Torch device: "auto" (CUDA when available), "cpu" or "cuda"."""
+    threads: int = 0
+    """Torch CPU threads while training and rendering (0: torch's default). The smoke profiles use 1: multi-threaded
+    CPU reductions sum in a varying order, which makes reruns differ."""
+    audio_features: str = "log-mel"
+    """Audio feature extractor (`talkbench.audio_features`): "log-mel" (offline default), "hubert", "wav2vec",
+    "deepspeech" or "syncnet" (the references' features; need their weights installed)."""
+    stages: StagesConfig = field(default_factory=StagesConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    occupancy: OccupancyConfig = field(default_factory=OccupancyConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
+    torso: TorsoConfig = field(default_factory=TorsoConfig)
