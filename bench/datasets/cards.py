@@ -93,7 +93,7 @@ def load_dataset(name: str, profile: str) -> Clip:
     if card.kind == "synthetic":
         from talkbench.datasets import synthetic
 
-        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(*_generator_modules(synthetic))})
+        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic)})
         directory = data_dir() / card.name / f"{profile}-{resolution}px-{key}"
         if (directory / "clip.json").exists():
             return load_clip(directory)
@@ -121,7 +121,7 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
 
     card = get_card(name)
     if card.kind == "speech-synthetic":
-        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(*_generator_modules(speech_set))})
+        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(speech_set)})
         directory = data_dir() / card.name / f"{profile}-{key}"
         if (directory / "index.json").exists():
             return speech_set.load_speech_set(directory)
@@ -150,13 +150,6 @@ def speech_fingerprint(speech: "SpeechSet") -> str:
         digest.update(np.ascontiguousarray(u.noisy).tobytes())
         digest.update(np.ascontiguousarray(u.clean).tobytes())
     return digest.hexdigest()[:16]
-
-
-def _generator_modules(generator: Any) -> list[Any]:
-    import importlib
-
-    # Every generator shares the speech and occluder modules: their source is part of the data's cache key.
-    return [generator] + [importlib.import_module(m) for m in ("talkbench.datasets.speech", "talkbench.datasets.occluders")]
 
 
 def resize_clip(clip: Clip, size: int) -> Clip:
