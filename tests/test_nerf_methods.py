@@ -225,7 +225,7 @@ def test_registered_with_documented_config_and_profiles(name: str) -> None:
             elif f.name not in documented:
                 undocumented.append(f"{config_cls.__name__}.{f.name}")
     assert not undocumented, f"fields without a docstring: {sorted(undocumented)}"
-    assert set(cls.profiles) == {"smoke"}, "the paper profile is the Config's defaults, written once"
+    assert set(cls.profiles) == {"smoke", "tiny"}, "the paper profile is the Config's defaults, written once"
     leaves = cls.Config().leaves()
     for profile in cls.profiles.values():
         assert set(profile) <= set(leaves)

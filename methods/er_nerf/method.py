@@ -53,6 +53,28 @@ SMOKE: dict[str, Any] = {
 }
 """ER-NeRF's smoke profile (the `paper` profile is `ERNeRFConfig`'s defaults)."""
 
+TINY: dict[str, Any] = {
+    **SMOKE,
+    # A few steps of every stage at sizes a 64 px clip needs: plumbing checks (tests/kit), not quality.
+    "stages.iters": 6,
+    "stages.lips_iters": 0,
+    "stages.torso_iters": 4,
+    "stages.log_every": 2,
+    "sampling.num_rays": 256,
+    "sampling.torso_num_rays": 256,
+    "sampling.frames_per_step": 2,
+    "sampling.num_steps": 8,
+    "sampling.max_ray_batch": 1024,
+    "occupancy.resolution": 12,
+    "occupancy.warmup": 3,
+    "occupancy.update_interval": 3,
+    "head.grid.levels": 4,
+    "head.grid.desired_resolution": 64,
+    "torso.grid.levels": 4,
+    "torso.grid.desired_resolution": 64,
+}
+"""The `tiny` profile: seconds on CPU, for the method-contract tests."""
+
 
 class ERNeRF(NeRFMethod):
     """ER-NeRF: tri-plane hash head with region-aware audio/eye attention, deformable torso."""
@@ -60,4 +82,4 @@ class ERNeRF(NeRFMethod):
     name = "er-nerf"
     Config = ERNeRFConfig
     Model = ERNeRFModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "tiny": TINY}
