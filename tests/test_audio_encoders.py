@@ -300,7 +300,8 @@ def test_deepspeech_follows_the_official_protocol(bench_home: Path, tmp_path: Pa
 
 
 def test_prepare_computes_and_stores_extractor_features(installed: dict[str, Path]) -> None:
-    from talkbench.prepare.preprocess import PreprocessOptions, is_extractor_name, load_audio_features, preprocess
+    from talkbench.prepare.passes.audio_features import is_extractor_name, load_audio_features
+    from talkbench.prepare.preprocess import PreprocessOptions, preprocess
 
     audio = _speech(1.2, 5)
     feats, meta, notes = load_audio_features("wav2vec", 30, audio=audio, fps=25.0)

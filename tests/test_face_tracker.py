@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,6 @@ from talkbench.face3d.morphable_model import (
 )
 from talkbench.core.errors import InputError, WeightsMissing
 
-REPO = Path(__file__).resolve().parents[1]
 H, W = 480, 640
 FOCAL = 700.0
 T = 40
@@ -284,36 +282,6 @@ def test_weights_install_converts_pins_and_resolves(bench_home: Path, tmp_path: 
     assert model.name == "bfm2009_3dmm" and model.has_contour
     with np.load(weights.get_entry("bfm2009_3dmm").path, allow_pickle=False) as z:
         assert "mean" in z.files  # the installed file is the pickle-free format, not the official pickle
-
-
-# ----------------------------------------------------------------------------- bench data prepare
-
-
-def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from talkbench.cli.main import main
-    from talkbench.datasets import synthetic
-    from talkbench.datasets.cards import load_dataset
-    from talkbench.io.video import write_video
-
-    card = tomllib.loads((REPO / "datasets" / "synthetic-portrait.toml").read_text())
-    card["generator"]["seconds"] = 1.0
-    clip = synthetic.generate_portrait(card, 128)
-    video = tmp_path / "portrait.mp4"
-    write_video(video, clip.frames, clip.fps, clip.audio)
-    code = main(["data", "prepare", "--card", "may", "--video", str(video), "--head-pose", "3dmm"])
-    err = capsys.readouterr().err.strip()
-    assert code == 1 and err.count("\n") == 0 and "bench weights install bfm2009_3dmm" in err and "faces.dmi.unibas.ch" in err
-    model = save_morphable_model(_model(), tmp_path / "model.npz")
-    assert main(["data", "prepare", "--card", "may", "--video", str(video), "--morphable-model", str(model),
-                 "--focal", str(clip.meta["intrinsics"]["fx"])]) == 0  # the focal given: the search is tested above
-    prepared = load_dataset("may", "smoke")
-    assert prepared.annotations["exp_coeffs"].shape == (clip.num_frames, 4)
-    assert prepared.annotations["head_pose"].shape == (clip.num_frames, 4, 4)
-    meta = prepared.meta["head_pose"]
-    assert meta["fit"] == "talkbench.face3d.tracker.track_face" and meta["model"]["name"] == "synthetic-test"
-    assert len(meta["id_coeffs"]) == 5 and meta["rmse_px_mean"] < 2.0
-    assert "synthetic-test" in prepared.meta["head_pose_convention"]
-    assert prepared.meta["preprocess"]["options"]["head_pose"] == "3dmm"
 
 
 def test_jaw_slides_over_contour_candidates() -> None:

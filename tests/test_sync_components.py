@@ -124,7 +124,7 @@ def test_stabilizer_refines_noisy_poses_of_the_synthetic_portrait(tiny_cards: Pa
     from scipy.spatial.transform import Rotation as R
 
     from talkbench.datasets.cards import load_dataset
-    from talkbench.prepare.preprocess import clip_intrinsics
+    from talkbench.datasets.clip_meta import clip_intrinsics
     from talkbench.methods.synctalk.stabilizer import StabilizerSettings, stabilize_poses
 
     clip = load_dataset("synthetic-portrait", "smoke").train()
@@ -276,30 +276,6 @@ def test_switch_values_are_checked() -> None:
     assert ERNeRFConfig().updated({"audio.attention": "off"}).audio.attention is False
     with pytest.raises(BenchError):
         ERNeRFConfig().updated({"audio.attention": "of"})
-
-
-def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
-    import tomllib
-
-    from talkbench.datasets import synthetic
-    from talkbench.prepare.preprocess import PreprocessOptions, preprocess
-    from talkbench.core.registries import METHODS
-
-    card = tomllib.loads((Path(__file__).resolve().parents[1] / "datasets" / "synthetic-portrait.toml").read_text())
-    card["generator"]["seconds"] = 1.2
-    clip = synthetic.generate_portrait(card, 96)
-    out = preprocess(clip.frames, "portrait.mp4", PreprocessOptions(head_stabilizer=True, stabilizer_iters=100))
-    rough, stable = out.annotations["head_pose"], out.annotations["head_pose_stabilized"]
-    assert stable.shape == rough.shape and not np.array_equal(stable, rough)
-    assert np.abs(stable[:, :3, 3] - rough[:, :3, 3]).max() < 0.05          # a refinement, not a different scene
-    assert out.meta["head_pose_stabilized"]["points"] >= 6
-
-    both = {"head_pose": rough, "head_pose_stabilized": stable}
-    synctalk = METHODS.get("synctalk")
-    assert synctalk(synctalk.config_for("smoke")).capabilities().pose_annotation(both) == "head_pose_stabilized"
-    assert synctalk(synctalk.config_for("smoke")).capabilities().pose_annotation({"head_pose": rough}) == "head_pose"
-    assert synctalk(synctalk.config_for("smoke", {"head_stabilizer": "off"})).capabilities().pose_annotation(both) == "head_pose"
-    assert METHODS.get("er-nerf")(None).capabilities().pose_annotation(both) == "head_pose"
 
 
 def test_mss_with_the_recordings_noise_subtracts_it_from_any_drive() -> None:

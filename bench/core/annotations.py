@@ -22,6 +22,9 @@ class AnnotationSpec:
     description: str
     per_frame: bool = True
     """False for a per-clip entry stored in `Clip.meta` (the camera, the background image)."""
+    stored: bool = True
+    """False for an intermediate that preparation passes hand each other within one run and never store
+    (so a clip never "has" it, and a pass that needs it reruns its provider)."""
 
 
 ANNOTATIONS: dict[str, AnnotationSpec] = {s.name: s for s in [
@@ -40,6 +43,10 @@ ANNOTATIONS: dict[str, AnnotationSpec] = {s.name: s for s in [
     AnnotationSpec("intrinsics", "{fx, fy, cx, cy, width, height}", "pinhole camera in pixels, pixel centres at integers",
                    per_frame=False),
     AnnotationSpec("background", "PNG in clip.json", "the static background behind the person", per_frame=False),
+    AnnotationSpec("landmarks_detected", "[T,68,2] float64", "the landmark backend's own points, NaN where it found no face "
+                   "(the head-pose fits read these: a faceless frame gets an interpolated pose)", stored=False),
+    AnnotationSpec("person_mask", "[T,H,W] bool", "the person segmentation the head/torso masks and the background are cut from",
+                   stored=False),
 ]}
 
 
@@ -65,5 +72,8 @@ def require(clip: Clip, names: tuple[str, ...] | list[str], who: str) -> None:
     """Refuse a clip without the annotations `who` needs, naming them and the command that adds them."""
     lacking = missing(clip, names)
     if lacking:
-        raise InputError(f"clip {clip.name}: {who} needs the annotations {', '.join(lacking)}, which it does not carry; "
-                         f"`bench data prepare --card CARD --video PATH --for {who}` adds them")
+        card = clip.meta.get("card")  # set by `bench data prepare` (video or official import); absent on generated clips
+        how = (f"`bench data prepare --card {card} --for {who}` adds them to its prepared clip (only the passes that "
+               "make them run)" if card else
+               f"`bench data prepare --card CARD --video PATH --for {who}` prepares a video with them")
+        raise InputError(f"clip {clip.name}: {who} needs the annotations {', '.join(lacking)}, which it does not carry; {how}")

@@ -63,7 +63,7 @@ import csv
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
@@ -71,13 +71,15 @@ from tqdm import tqdm
 
 from talkbench.datasets.cards import get_card, prepared_dir
 from talkbench.io.clip_store import save_clip
-from talkbench.prepare.preprocess import read_feature_array
+from talkbench.datasets.clip_meta import encode_background
+from talkbench.perception.eyes import eye_aspect_ratio
+from talkbench.prepare.options import PreprocessOptions
+from talkbench.prepare.passes.audio_features import AUDIO_FEATURES_DEFAULT, read_feature_array
+from talkbench.prepare.passes.landmarks import check_faces, fill_missing
+from talkbench.prepare.preprocess import content_digest
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
 from talkbench.core.types import Clip, SAMPLE_RATE
-
-if TYPE_CHECKING:
-    from talkbench.prepare.preprocess import PreprocessOptions
 
 FPS = 25.0
 FLIP = np.diag([1.0, -1.0, -1.0, 1.0])
@@ -135,6 +137,7 @@ def parsing_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hi = bgr >= 128
 
     def cls(colour: tuple[int, int, int]) -> np.ndarray:
+        """Pixels whose thresholded colour is `colour` (JPEG-safe: each channel only above or below 128)."""
         want = np.array(colour) >= 128
         return np.all(hi == want, axis=-1)
 
@@ -177,18 +180,8 @@ def _read_au45(path: Path, ids: np.ndarray) -> np.ndarray:
 
 
 def import_official(card_name: str, directory: str | Path, out_dir: Path | None = None,
-                    options: "PreprocessOptions | None" = None) -> tuple[Clip, list[str]]:
+                    options: PreprocessOptions | None = None) -> tuple[Clip, list[str]]:
     """Read an official data directory (see the module docstring) into the card's Clip and store it."""
-    from talkbench.prepare.preprocess import (
-        AUDIO_FEATURES_DEFAULT,
-        PreprocessOptions,
-        check_faces,
-        content_digest,
-        encode_background,
-        eye_aspect_ratio,
-        fill_missing,
-    )
-
     o = options or PreprocessOptions()
     card = get_card(card_name)
     if card.kind != "video":

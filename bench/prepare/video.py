@@ -3,6 +3,8 @@
 A video card's clip is then annotated for the NeRF methods (landmarks, head pose, head/torso masks,
 background, eye ratio; `talkbench.prepare.preprocess`, whose docstring gives the on-disk layout), unless
 `annotate=False` (`--no-annotate`): then it holds frames and audio only, enough for the baselines.
+`wanted` (`--for METHOD`) asks for other annotations; `complete_prepared` adds the missing ones to a clip
+prepared before (only their passes run), so a method's annotation never means preparing the video again.
 A directory made by the official ER-NeRF / RAD-NeRF / AD-NeRF scripts is imported by
 `talkbench.prepare.official_import.import_official` instead.
 """
@@ -10,21 +12,22 @@ A directory made by the official ER-NeRF / RAD-NeRF / AD-NeRF scripts is importe
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from tqdm import tqdm
 
 from talkbench.datasets.cards import get_card, prepared_dir
-from talkbench.io.clip_store import save_clip
+from talkbench.io.clip_store import load_clip, save_clip
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
 from talkbench.io.video import read_video
 from talkbench.core.types import Clip, SAMPLE_RATE
 
 if TYPE_CHECKING:
-    from talkbench.prepare.preprocess import PreprocessOptions
+    from talkbench.prepare.options import PreprocessOptions
     from talkbench.datasets.speech_set import SpeechSet
 
 TARGET_FPS = 25.0
@@ -39,10 +42,11 @@ def resample_frame_indices(num_frames: int, source_fps: float, target_fps: float
 
 def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path | None = None,
                   out_dir: Path | None = None, options: "PreprocessOptions | None" = None,
-                  annotate: bool = True) -> tuple[Clip, list[str]]:
+                  annotate: bool = True, wanted: Iterable[str] | None = None) -> tuple[Clip, list[str]]:
     """Decode, conform, annotate (`talkbench.prepare.preprocess`, with `options`) and store a card's clip.
 
-    Returns it with notes of every conversion made. `annotate=False` stores frames and audio only.
+    Returns it with notes of every conversion made. `annotate=False` stores frames and audio only; `wanted`
+    names the annotations to make (default: `talkbench.prepare.preprocess.requested_annotations(options)`).
     """
     card = get_card(card_name)
     if card.kind != "video":
@@ -75,15 +79,16 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
     want = card.data.get("resolution", {}).get("expected")
     if want and (h, w) != (want, want):
         notes.append(f"{video_path}: frames are {w}x{h}, the papers used {want}x{want} for {card.name}")
-    digest = hashlib.sha256(Path(video_path).read_bytes()).hexdigest()[:16]
+    digest = source_digest(video_path)
     meta = {"source_video": str(video_path), "source_sha256": digest, "notes": notes, "card": card.name}
     if audio_path is not None:
         meta["source_audio"] = str(audio_path)
     annotations: dict[str, np.ndarray] = {}
     if annotate:
-        from talkbench.prepare.preprocess import PreprocessOptions, content_digest, preprocess
+        from talkbench.prepare.options import PreprocessOptions
+        from talkbench.prepare.preprocess import content_digest, preprocess
 
-        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=TARGET_FPS)
+        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=TARGET_FPS, wanted=wanted)
         annotations = done.annotations
         notes += done.notes
         meta.update(done.meta)
@@ -94,6 +99,75 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
     clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio, annotations=annotations, meta=meta)
     save_clip(clip, out_dir or prepared_dir(card))
     return clip, notes
+
+
+def source_digest(video_path: str | Path) -> str:
+    """The first 16 hex digits of the video file's SHA-256 (`meta["source_sha256"]`)."""
+    return hashlib.sha256(Path(video_path).read_bytes()).hexdigest()[:16]
+
+
+def _stored_meta(card_name: str, out_dir: Path | None = None) -> dict | None:
+    """The meta of the card's prepared clip (clip.json only, not its arrays), or None when there is none."""
+    path = (out_dir or prepared_dir(get_card(card_name))) / "clip.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text()).get("meta", {})
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: damaged dataset cache ({exc}); delete it to prepare again") from exc
+
+
+def prepared_from(card_name: str, video_path: str | Path, audio_path: str | Path | None = None,
+                  out_dir: Path | None = None) -> bool:
+    """Whether the card's prepared clip was made from this video file (and this separate audio file, if any)."""
+    meta = _stored_meta(card_name, out_dir)
+    return (meta is not None and meta.get("source_sha256") == source_digest(video_path)
+            and meta.get("source_audio") == (str(audio_path) if audio_path is not None else None))
+
+
+def prepared_options(card_name: str, out_dir: Path | None = None) -> "PreprocessOptions":
+    """The options the card's prepared clip was made with (the defaults for a clip without annotations)."""
+    from talkbench.prepare.options import PreprocessOptions
+
+    return PreprocessOptions.from_dict(((_stored_meta(card_name, out_dir) or {}).get("preprocess") or {}).get("options"))
+
+
+def complete_prepared(card_name: str, wanted: Iterable[str], options: "PreprocessOptions | None" = None,
+                      out_dir: Path | None = None, label: str | None = None) -> tuple[Clip, list[str], tuple[str, ...]]:
+    """Add the `wanted` annotations a card's prepared clip lacks (only their passes run) and store it again.
+
+    `options` default to those the clip was prepared with. Returns the clip, notes and the passes that ran;
+    `meta["preprocess"]` keeps the earlier passes' seconds beside the new ones and lists `label` (the method)
+    under "for"; `meta["content_sha256"]` is recomputed, so training caches see the new annotations.
+    """
+    from talkbench.prepare.options import PreprocessOptions
+    from talkbench.prepare.preprocess import content_digest, preprocess
+
+    wanted = tuple(wanted)
+    card = get_card(card_name)
+    if card.kind != "video":
+        raise BenchError(f"card {card.name!r} is {card.kind}: it is generated, not prepared from a video")
+    directory = out_dir or prepared_dir(card)
+    if not (directory / "clip.json").exists():
+        raise BenchError(f"card {card.name!r} has no prepared clip ({directory}): pass --video PATH (or --official-dir DIR)")
+    clip = load_clip(directory)
+    record = dict(clip.meta.get("preprocess", {}))
+    o = options or PreprocessOptions.from_dict(record.get("options"))
+    done = preprocess(clip.frames, str(clip.meta.get("source_video", directory)), o, audio=clip.audio, fps=clip.fps,
+                      wanted=wanted, annotations=clip.annotations, meta=clip.meta)
+    if not done.passes:
+        return clip, [f"card {card.name}: the prepared clip already has {', '.join(wanted) or 'what was asked'}"], ()
+    annotations = {**clip.annotations, **done.annotations}
+    meta = {**clip.meta, **{k: v for k, v in done.meta.items() if k != "preprocess"}}
+    seconds = {**record.get("seconds", {}), **done.meta["preprocess"]["seconds"]}
+    meta["preprocess"] = {**record, "options": o.to_dict(), "seconds": seconds}
+    if label:
+        meta["preprocess"]["for"] = list(dict.fromkeys([*record.get("for", []), label]))
+    meta["content_sha256"] = content_digest(clip.frames, clip.audio, annotations, meta)
+    out = Clip(name=clip.name, frames=clip.frames, fps=clip.fps, audio=clip.audio, sample_rate=clip.sample_rate,
+               annotations=annotations, audio_tracks=clip.audio_tracks, n_train=clip.n_train, meta=meta)
+    save_clip(out, directory)
+    return out, done.notes, done.passes
 
 
 def prepare_speech_corpus(card_name: str, path: str | Path, out_dir: Path | None = None) -> tuple["SpeechSet", list[str]]:

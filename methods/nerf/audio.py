@@ -140,7 +140,7 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
     EAR = (|p2 - p6| + |p3 - p5|) / (2 |p1 - p4|) with p1..p6 an eye's six iBUG points;
     about 0.25-0.35 open, near 0 closed.
     """
-    from talkbench.prepare import preprocess
+    from talkbench.perception import eyes as preprocess
 
     lm = np.asarray(landmarks, np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (68, 2):

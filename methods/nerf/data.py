@@ -78,7 +78,7 @@ def prepare_clip(clip: Clip, model: "TalkingHeadModel", device: torch.device) ->
     cfg = model.cfg
     t, h, w, _ = clip.frames.shape
     head_mask = np.asarray(ann["head_mask"]).astype(bool)
-    from talkbench.prepare.preprocess import background_image, clip_intrinsics
+    from talkbench.datasets.clip_meta import background_image, clip_intrinsics
 
     intrinsics = clip_intrinsics(clip)  # scaled when load_dataset resized a prepared clip
     fx, fy, cx, cy = (float(intrinsics[k]) for k in ("fx", "fy", "cx", "cy"))

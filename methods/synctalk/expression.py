@@ -61,7 +61,7 @@ def landmark_expression(landmarks: np.ndarray) -> np.ndarray:
     right_brow = height(lm[:, _SUBJECT_RIGHT_BROW], right_eye_c)
     left_brow = height(lm[:, _SUBJECT_LEFT_BROW], left_eye_c)
     inner = 0.5 * (right_brow[:, -1] + left_brow[:, 0])       # iBUG 21 and 22
-    from talkbench.prepare.preprocess import eye_aspect_ratios
+    from talkbench.perception.eyes import eye_aspect_ratios
 
     ratios = eye_aspect_ratios(lm)              # image-left eye (the subject's right), image-right eye
     ear_r, ear_l = ratios[:, 0], ratios[:, 1]

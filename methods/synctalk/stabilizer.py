@@ -22,9 +22,11 @@ Protocol (SyncTalk's `data_utils/process.py` extract_flow and `face_tracking/bun
    refined as an axis-angle correction applied to the rough rotation (the reference optimises Euler
    angles directly; near the solution the two are the same).
 
-Poses follow talkbench's convention: head->camera 4×4 in metres, OpenCV camera axes. It runs in
-`bench data prepare --head-stabilizer` over every frame of the video (annotation
-`head_pose_stabilized`), so training and test poses come from one fit.
+Poses follow talkbench's convention: head->camera 4×4 in metres, OpenCV camera axes. It runs as the
+preparation pass `head_stabilizer` (`StabilizerPass`, registered through the `talkbench.passes` entry points in
+pyproject.toml, so preparation never imports SyncTalk) over every frame of the video, so training and test
+poses come from one fit: `bench data prepare --head-stabilizer`, or `--for synctalk` (its preferred poses),
+asks for its annotation `head_pose_stabilized`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import torch
 from tqdm import tqdm
 
 from talkbench.core.errors import InputError
+from talkbench.prepare.pipeline import AnnotationPass, PassInputs, PassResult
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def bundle_adjust(tracks: np.ndarray, poses: np.ndarray, intrinsics: dict[str, A
     dt = torch.zeros(len(p0), 3, dtype=torch.float64, requires_grad=True)
 
     def loss_fn() -> torch.Tensor:
+        """Mean squared reprojection error (px²) of the points under the corrected poses."""
         rot = _rodrigues(omega) @ r0
         return ((_project(points, rot, t0 + dt, k) - target) ** 2).sum(-1).mean()
 
@@ -201,3 +205,23 @@ def stabilize_poses(frames: np.ndarray, landmarks: np.ndarray, poses: np.ndarray
     refined, stats = bundle_adjust(tracks[:, chosen], poses, intrinsics, settings, progress)
     return refined, {"reference_frame": ref, "points": int(len(chosen)), "candidates": int(len(start)), **stats,
                      "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
+
+
+class StabilizerPass(AnnotationPass):
+    """The Head-Sync Stabilizer as a preparation pass: `head_pose` refined into `head_pose_stabilized`."""
+
+    name = "head_stabilizer"
+    requires = frozenset({"head_pose", "landmarks", "intrinsics"})
+    provides = frozenset({"head_pose_stabilized"})
+    options = ("stabilizer_iters",)
+
+    def run(self, inputs: PassInputs) -> PassResult:
+        """Track the rigid face points and bundle-adjust every frame's pose (the module docstring's steps)."""
+        try:
+            stabilized, info = stabilize_poses(inputs.frames, inputs.get("landmarks"), inputs.get("head_pose"),
+                                               inputs.get("intrinsics"), StabilizerSettings(joint_iters=inputs.options.stabilizer_iters))
+        except InputError as exc:
+            raise InputError(f"{inputs.source}: {exc}") from exc
+        return PassResult(annotations={"head_pose_stabilized": stabilized.astype(np.float32)},
+                          meta={"head_pose_stabilized": {"by": "talkbench.methods.synctalk.stabilizer.stabilize_poses (SyncTalk Eq. 7-8)",
+                                                         **info}})
