@@ -33,7 +33,7 @@ def random_alexnet_installed(tmp_path_factory: pytest.TempPathFactory):
 
     from talkbench.infra import weights
     from talkbench.infra.torchvision_compat import import_torchvision
-    from talkbench.metrics.image import lpips as lpips_mod
+    from talkbench.zoo import lpips as lpips_mod
 
     tv = import_torchvision()
     home = tmp_path_factory.mktemp("bench_home")
@@ -68,7 +68,8 @@ def test_ssim_throughput(benchmark, record_throughput, frame_pair) -> None:
 def test_lpips_throughput(benchmark, record_throughput, frame_pair, random_alexnet_installed) -> None:
     import torch
 
-    from talkbench.metrics.image.lpips import get_model, lpips_per_frame
+    from talkbench.metrics.image.lpips import lpips_per_frame
+    from talkbench.zoo.lpips import get_model
 
     pred, ref = frame_pair
     get_model("alex", "cpu")  # build (and verify the file) outside the timed calls

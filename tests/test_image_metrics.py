@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import os
-import shutil
 
 import numpy as np
 import pytest
@@ -18,6 +15,7 @@ from talkbench.metrics.image import psnr as psnr_mod
 from talkbench.metrics.image.frames import check_pair, to_float
 from talkbench.metrics.image.psnr import PSNR, psnr_per_frame
 from talkbench.metrics.image.ssim import SSIM, SSIM_SETTINGS, ssim_per_frame
+from tests.kit.weights import install_file, installed_alexnet, lpips_env, random_alexnet  # noqa: F401
 
 
 def _frames(seed: int, t: int = 5, h: int = 48, w: int = 40) -> np.ndarray:
@@ -164,58 +162,6 @@ def test_mismatched_shapes_raise_input_error(metric_cls: str, ref_shape: tuple[i
 # ----------------------------------------------------------------------------- LPIPS
 
 
-@pytest.fixture(scope="module")
-def random_alexnet(tmp_path_factory: pytest.TempPathFactory):
-    """A seeded randomly initialised torchvision alexnet state_dict saved to a file: (path, state_dict, sha256)."""
-    import torch
-
-    from talkbench.infra.torchvision_compat import import_torchvision
-    from talkbench.infra.weights import sha256_of
-
-    tv = import_torchvision()
-    torch.manual_seed(1234)
-    state = tv.models.alexnet().state_dict()
-    path = tmp_path_factory.mktemp("alexnet") / "alexnet-random.pth"
-    torch.save(state, path)
-    return path, state, sha256_of(path)
-
-
-@pytest.fixture
-def lpips_env(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """A temporary BENCH_HOME; restores the torch hub dir and LPIPS model cache afterwards."""
-    import torch
-
-    from talkbench.metrics.image import lpips as lpips_mod
-
-    monkeypatch.setenv("BENCH_HOME", str(tmp_path))
-    hub_before = getattr(torch.hub, "_hub_dir", None)
-    lpips_mod.clear_cache()
-    yield tmp_path
-    lpips_mod.clear_cache()
-    assert getattr(torch.hub, "_hub_dir", None) == hub_before, "LPIPS left the torch hub dir changed"
-    torch.hub._hub_dir = hub_before
-
-
-def _install(src, dest) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copyfile(src, dest)
-
-
-@pytest.fixture
-def installed_alexnet(lpips_env, random_alexnet, monkeypatch: pytest.MonkeyPatch):
-    """The random alexnet placed in the weights cache, with the registry expecting its sha256."""
-    from talkbench.infra import weights
-
-    path, state, digest = random_alexnet
-    entry = weights.ENTRIES["alexnet"]
-    monkeypatch.setitem(weights.ENTRIES, "alexnet", dataclasses.replace(entry, sha256=digest))
-    _install(path, weights.ENTRIES["alexnet"].path)
-    return state, digest
-
-
 def _reference_lpips(state: dict):
     """lpips.LPIPS with a random trunk, then given the same alexnet weights, sliced as lpips slices them."""
     import lpips
@@ -273,15 +219,6 @@ def test_lpips_class_records_protocol(installed_alexnet) -> None:
     assert same.value == pytest.approx(0.0, abs=1e-7)
 
 
-def test_lpips_model_cached_per_file(installed_alexnet) -> None:
-    from talkbench.metrics.image import lpips as lpips_mod
-
-    m1, _, _ = lpips_mod.get_model("alex", "cpu")
-    m2, _, _ = lpips_mod.get_model("alex", "cpu")
-    assert m1 is m2 and not m1.training
-    assert all(not p.requires_grad for p in m1.parameters())
-
-
 def test_lpips_missing_backbone_is_unavailable(lpips_env) -> None:
     from talkbench.metrics.image.lpips import LPIPS
 
@@ -297,7 +234,7 @@ def test_lpips_bad_hash_is_refused(lpips_env, random_alexnet) -> None:
     from talkbench.metrics.image.lpips import LPIPS
 
     path, _, _ = random_alexnet
-    _install(path, weights.ENTRIES["alexnet"].path)  # the registry still expects torchvision's hash
+    install_file(path, weights.ENTRIES["alexnet"].path)  # the registry still expects torchvision's hash
     ref = _frames(25, t=2, h=64, w=64)
     result = LPIPS().compute(_video(ref, "a"), _video(ref, "b"))
     assert not result.available and result.value is None

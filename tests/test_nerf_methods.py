@@ -163,7 +163,7 @@ def installed_random_alexnet(tiny_cards, bench_home: Path, tmp_path: Path, monke
     """A seeded random AlexNet installed as the LPIPS backbone (the registry expecting its hash)."""
     from talkbench.infra import weights
     from talkbench.infra.torchvision_compat import import_torchvision
-    from talkbench.metrics.image import lpips as lpips_mod
+    from talkbench.zoo import lpips as lpips_mod
 
     tv = import_torchvision()
     torch.manual_seed(1234)

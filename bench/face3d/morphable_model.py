@@ -410,7 +410,7 @@ def lfw_pca_model(n_id: int = 10, n_exp: int = 10) -> MorphableModel:
     mediapipe's predicted depths), not a substitute for the BFM.
     """
     from talkbench.face3d.template import TEMPLATE_68, lfw_mesh_vertices
-    from talkbench.perception.landmarks import MESH_TO_IBUG68
+    from talkbench.zoo.mediapipe import MESH_TO_IBUG68
 
     shapes = lfw_mesh_vertices()[:, np.asarray(MESH_TO_IBUG68)]
     return pca_model(shapes, TEMPLATE_68, n_id, n_exp, "lfw-mediapipe-pca",

@@ -29,7 +29,7 @@ predicts for the 100 face images of scikit-image's LFW subset (`skimage.data.lfw
 
 1. each face's 468 mesh vertices (x, y in pixels, z in the same pixel scale, image axes) are aligned
    by generalised Procrustes analysis (similarity) and averaged;
-2. the mean mesh is reduced to the iBUG 68 points with `talkbench.perception.landmarks.MESH_TO_IBUG68`
+2. the mean mesh is reduced to the iBUG 68 points with `talkbench.zoo.mediapipe.MESH_TO_IBUG68`
    (the mapping the mediapipe landmark backend uses) and made left/right symmetric (averaged
    with its mirror image, iBUG points permuted); the asymmetry removed was 0.6 mm RMS on the
    fitted points (3 mm over all 68: the mapping's jaw points 7 and 9 are vertices 150 and 377,
@@ -46,7 +46,7 @@ predicts for the 100 face images of scikit-image's LFW subset (`skimage.data.lfw
    ≈ 190 mm) — near the head's centre, like the synthetic generator's ellipsoid centre.
 
 Rounded to 0.1 mm. The jaw points (0–16) are mediapipe's face-oval vertices, which run slightly
-inside the iBUG jaw line (see `talkbench.perception.landmarks`); they are not used by default.
+inside the iBUG jaw line (see `talkbench.zoo.mediapipe`); they are not used by default.
 
 Nothing of the synthetic portrait was used to make or tune the template: its face is skimage's
 astronaut photo placed on an ellipsoid, and neither the photo, the ellipsoid nor the generator's
@@ -158,7 +158,7 @@ def derive_template(vertices: np.ndarray) -> np.ndarray:
 
     The recipe of the module docstring (Procrustes mean, iBUG mapping, symmetry, axes, scale, origin).
     """
-    from talkbench.perception.landmarks import MESH_TO_IBUG68
+    from talkbench.zoo.mediapipe import MESH_TO_IBUG68
 
     v = np.asarray(vertices, np.float64)
     if v.ndim != 3 or v.shape[1:] != (468, 3) or len(v) < 2:
@@ -213,18 +213,13 @@ def lfw_mesh_vertices() -> np.ndarray:
     Each 25×25 face is upscaled ×8 (bicubic) and padded by 100 px (edge replicated) so the detector
     finds it; images without a detection are skipped.
     """
-    import warnings
-
     import skimage.data
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import mediapipe as mp
+    from talkbench.zoo.mediapipe import face_mesh
 
     faces = skimage.data.lfw_subset()[:100]  # the first 100 are the faces, the rest non-faces
     out = []
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                                         min_detection_confidence=0.5) as mesh:
+    with face_mesh(min_detection_confidence=0.5) as mesh:
         for face in faces:
             u8 = (np.clip(face, 0.0, 1.0) * 255).astype(np.uint8)
             big = cv2.copyMakeBorder(cv2.resize(u8, (200, 200), interpolation=cv2.INTER_CUBIC), 100, 100, 100, 100,

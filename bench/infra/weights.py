@@ -1,5 +1,8 @@
 """Registry of pretrained files: name, expected sha256, source, licence, cache path. Never downloads silently.
 
+This module is the mechanics only (entries, pins, hashing, install, status, the safe loader); the entries themselves
+are declared by the networks that use them, in `talkbench.zoo`, and found through the `talkbench.weights` entry points.
+
 An entry is one file, or (`snapshot=True`) a Hugging Face model snapshot directory installed
 from a local download and checked as one digest over its files (`snapshot_sha256`)."""
 
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from talkbench.core.errors import BenchError, WeightsMissing
+from talkbench.core.registry import Registry
 from talkbench.infra.paths import weights_dir
 
 
@@ -75,113 +79,55 @@ SNAPSHOT_FILES = SNAPSHOT_REQUIRED + SNAPSHOT_WEIGHTS + SNAPSHOT_EXTRA
 """Everything a snapshot entry installs and hashes; other files of a download (README, TF/Flax
 weights, the hub's .cache folder with download times) are left out so the digest is reproducible."""
 
-ENTRIES: dict[str, WeightsEntry] = {
-    e.name: e
-    for e in [
-        WeightsEntry(
-            name="alexnet",
-            filename="alexnet-owt-7be5be79.pth",
-            sha256="7be5be79",
-            url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
-            licence="BSD-3-Clause (torchvision ImageNet weights)",
-            used_by="LPIPS (AlexNet backbone, the papers' variant)",
-            subdir=TORCH_HUB,
-        ),
-        WeightsEntry(
-            name="vgg16",
-            filename="vgg16-397923af.pth",
-            sha256="397923af",
-            url="https://download.pytorch.org/models/vgg16-397923af.pth",
-            licence="BSD-3-Clause (torchvision ImageNet weights)",
-            used_by="LPIPS (VGG backbone)",
-            subdir=TORCH_HUB,
-        ),
-        WeightsEntry(
-            name="syncnet_v2",
-            filename="syncnet_v2.model",
-            sha256=UNPUBLISHED,
-            url="http://www.robots.ox.ac.uk/~vgg/software/lipsync/data/syncnet_v2.model",
-            licence="released by VGG Oxford with syncnet_python (code MIT); research use, check the authors' terms",
-            used_by="LSE-C / LSE-D (SyncNet v2, the papers' sync expert)",
-        ),
-        WeightsEntry(
-            name="sfd_face",
-            filename="sfd_face.pth",
-            sha256=UNPUBLISHED,
-            url="https://www.robots.ox.ac.uk/~vgg/software/lipsync/data/sfd_face.pth",
-            licence="S3FD face detector weights as redistributed by syncnet_python; research use",
-            used_by="LSE-C / LSE-D face detection (S3FD, scale 0.25)",
-        ),
-        WeightsEntry(
-            name="fan_s3fd",
-            filename="s3fd-619a316812.pth",
-            sha256="619a316812",
-            url="https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth",
-            licence="BSD-3-Clause (face-alignment)",
-            used_by="LMD, fan backend: face_alignment's S3FD detector",
-            subdir=TORCH_HUB,
-        ),
-        WeightsEntry(
-            name="fan_2dfan4",
-            filename="2DFAN4-11f355bf06.pth.tar",
-            sha256="11f355bf06",
-            url="https://www.adrianbulat.com/downloads/python-fan/2DFAN4-11f355bf06.pth.tar",
-            licence="BSD-3-Clause (face-alignment)",
-            used_by="LMD, fan backend: face_alignment 1.5's 2D-FAN-4 68-point landmarks",
-            subdir=TORCH_HUB,
-        ),
-        WeightsEntry(
-            name="face_landmarker",
-            filename="face_landmarker.task",
-            sha256=UNPUBLISHED,
-            url="https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
-            licence="Apache-2.0 (MediaPipe model card: Face Landmarker with blendshapes)",
-            used_by="SyncTalk / WildTalker expression features (7 upper-face blendshapes; landmark fallback otherwise)",
-        ),
-        WeightsEntry(
-            name="hubert_large_ls960_ft",
-            filename="hubert-large-ls960-ft",
-            sha256=UNPUBLISHED,
-            url="https://huggingface.co/facebook/hubert-large-ls960-ft",
-            licence="Apache-2.0 (facebook/hubert-large-ls960-ft model card)",
-            used_by="NeRF audio features `hubert` (ER-NeRF / SyncTalk aud_hu.npy: HubertModel last hidden state)",
-            snapshot=True,
-        ),
-        WeightsEntry(
-            name="wav2vec2_xlsr53_esperanto",
-            filename="wav2vec2-large-xlsr-53-esperanto",
-            sha256=UNPUBLISHED,
-            url="https://huggingface.co/cpierse/wav2vec2-large-xlsr-53-esperanto",
-            licence="Apache-2.0 (cpierse/wav2vec2-large-xlsr-53-esperanto model card)",
-            used_by="NeRF audio features `wav2vec` (RAD-NeRF / ER-NeRF aud_eo.npy: Wav2Vec2ForCTC logits)",
-            snapshot=True,
-        ),
-        WeightsEntry(
-            name="deepspeech_0_1_0",
-            filename="deepspeech-0_1_0-b90017e8.pb",
-            sha256=UNPUBLISHED,
-            url="https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip",
-            licence="MPL-2.0 (Mozilla DeepSpeech 0.1.0 frozen graph, as repackaged by osmr/deepspeech_features)",
-            used_by="NeRF audio features `deepspeech` (AD-NeRF / ER-NeRF / RAD-NeRF aud_ds.npy; needs talkbench[deepspeech])",
-            note="download https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip "
-                 "and unzip it (its publisher gives sha1 b90017e816572ddce84f5843f1fa21e6a377975e, no sha256)",
-        ),
-        WeightsEntry(
-            name="bfm2009_3dmm",
-            filename="bfm2009_3dmm_landmarks.npz",
-            sha256=UNPUBLISHED,
-            url="https://faces.dmi.unibas.ch/bfm/",
-            licence="Basel Face Model 2009, University of Basel: non-commercial research use, no redistribution "
-                    "(the user requests it); expression basis and landmark vertices from the AD-NeRF repository",
-            used_by="bench data prepare --head-pose 3dmm (talkbench.face3d.tracker; the official trackers' 3DMM)",
-            note="request the Basel Face Model 2009 (01_MorphableModel.mat) at https://faces.dmi.unibas.ch/bfm/ and build "
-                 "3DMM_info.npy with AD-NeRF's data_util/face_tracking/convert_BFM.py (keys_info.npy of that directory "
-                 "beside it; converted to talkbench's pickle-free landmark format on install)",
-            convert="talkbench.face3d.morphable_model:install_converter",
-            source_file="3DMM_info.npy",
-        ),
-    ]
-}
+
+class WeightsRegistry(Registry[WeightsEntry]):
+    """The weights entries by name, also usable as a mutable mapping (`ENTRIES[name]`, `ENTRIES.items()`, and pytest's
+    `monkeypatch.setitem`, which tests use to expect another hash), so callers that iterate or index keep working."""
+
+    def _check(self, name: str, obj: object) -> None:
+        super()._check(name, obj)
+        if isinstance(obj, WeightsEntry) and obj.name != name:  # the name keys pins and install hints: one spelling
+            raise BenchError(f"{self.kind} registered as {name!r} declares name {obj.name!r}")
+
+    def get(self, name: str, *default: Any) -> Any:  # type: ignore[override]
+        """The entry called `name`; with a default, that default for an unknown name (as `dict.get`), otherwise
+        UnknownNameError with close matches."""
+        if default and name not in self:
+            return default[0]
+        return super().get(name)
+
+    def __getitem__(self, name: str) -> WeightsEntry:
+        if name not in self:
+            raise KeyError(name)
+        return super().get(name)
+
+    def __setitem__(self, name: str, entry: WeightsEntry) -> None:
+        self._discover()  # a later discovery must not bring the replaced entry back
+        self._check(name, entry)
+        self._objects[name] = entry
+        self._lazy.pop(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.unregister(name)
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def items(self) -> list[tuple[str, WeightsEntry]]:
+        """(name, entry) of every entry, sorted by name (imports each entry's zoo module)."""
+        return [(name, self[name]) for name in self.names()]
+
+    def values(self) -> list[WeightsEntry]:
+        """Every entry, sorted by name."""
+        return [entry for _, entry in self.items()]
+
+
+ENTRIES = WeightsRegistry("weights file", base_cls=WeightsEntry, group="talkbench.weights")
+"""Every pretrained file talkbench knows about. Each is declared next to its loader in `talkbench.zoo` (one module per
+network) and listed in the `talkbench.weights` entry-point group of pyproject.toml, read on first use: infra never
+imports the zoo, and an installed package can add files the same way."""
 
 
 def pins_path() -> Path:
@@ -220,12 +166,7 @@ def expected_sha256(name: str) -> tuple[str, str]:
 
 def get_entry(name: str) -> WeightsEntry:
     """The registry entry for `name`, with "did you mean" on a typo."""
-    from talkbench.core.registry import Registry
-
-    reg: Registry[WeightsEntry] = Registry("weights file")
-    for entry in ENTRIES.values():
-        reg.register(entry.name)(entry)
-    return reg.get(name)
+    return ENTRIES.get(name)
 
 
 def sha256_of(path: Path) -> str:

@@ -3,33 +3,17 @@
 Both return points in the iBUG 68-point scheme (x, y in pixels of the input frame, NaN where no
 face was found), so LMD compares like with like whichever backend produced them.
 
-- `fan`: face_alignment 1.5 2D-FAN-4 with its S3FD detector — the papers' LMD protocol. Its two
-  files come from talkbench's weights registry (`fan_s3fd`, `fan_2dfan4`); face_alignment would
-  otherwise download them, so the torch hub dir points at the verified cache only while the
-  model is built. `flip_input=False`, as the NeRF papers' preprocessing scripts call it. When
-  several faces are found the largest box is used.
-- `mediapipe`: the 0.10.21 face mesh bundled in the wheel (no download), run per frame
-  (`static_image_mode=True`, so a frame's landmarks never depend on the frames before it —
-  like FAN, and so the same frame always gives the same points), one face,
-  `refine_landmarks=False`. Its 468 mesh vertices are mapped to the 68 iBUG points with
-  `MESH_TO_IBUG68` below.
-
-The mesh → iBUG mapping. The 20 mouth points (48–67) follow the lip contours the mesh shares
-with the iBUG annotation: outer lip from the left corner clockwise 61, 39, 37, 0 (upper lip
-centre), 267, 269, 291 (right corner), 405, 314, 17 (lower lip centre), 84, 181; inner lip
-78, 82, 13, 312, 308, 317, 14, 87. Eyes, brows and nose use the mesh vertices at the same
-anatomical places; the jaw (0–16) uses face-oval vertices near the iBUG jaw points, chosen as
-left/right mirror pairs of the mesh (127/356, 234/454, 93/323, 132/361, 58/288, 172/397,
-136/365, 149/378; 152 is the chin) so a frontal face maps to a symmetric jaw — the mesh's oval runs slightly inside the iBUG jaw line, so `region="face"` LMD from mediapipe
-is not numerically comparable with FAN's. Measured on the embedded synthetic portrait at
-512 px (50 test frames, against its exact projected landmarks): the mapped mouth points,
-each set centred on its mean, are 3.2 px from the ground truth on average (0.6 % of the
-frame width), and the inner-lip gap correlates r = 0.97 with the true mouth opening.
+- `fan`: face_alignment 1.5 2D-FAN-4 with its S3FD detector — the papers' LMD protocol. The model is
+  built from talkbench's weights registry (`fan_s3fd`, `fan_2dfan4`) by `talkbench.zoo.fan`, never
+  downloaded; `flip_input=False`, as the NeRF papers' preprocessing scripts call it. When several
+  faces are found the largest box is used.
+- `mediapipe`: the 0.10.21 face mesh bundled in the wheel (`talkbench.zoo.mediapipe.face_mesh`, no
+  download), run per frame, one face. Its 468 mesh vertices are mapped to the 68 iBUG points with
+  `talkbench.zoo.mediapipe.MESH_TO_IBUG68` (the mapping and its measured accuracy are described there).
 """
 
 from __future__ import annotations
 
-import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,27 +24,13 @@ from tqdm import tqdm
 from talkbench.core.errors import BenchError
 from talkbench.infra.memo import ResultMemo, content_key
 from talkbench.core.registry import Registry
+from talkbench.zoo import fan
+from talkbench.zoo.mediapipe import MESH_TO_IBUG68, face_mesh
 
 MOUTH = tuple(range(48, 68))
 """iBUG indices of the mouth (outer lip 48–59, inner lip 60–67): the LMD protocol's points."""
 
 FACE = tuple(range(68))
-
-MESH_TO_IBUG68: tuple[int, ...] = (
-    # jaw 0-16 (face oval)
-    127, 234, 93, 132, 58, 172, 136, 149, 152, 378, 365, 397, 288, 361, 323, 454, 356,
-    # right brow 17-21, left brow 22-26
-    70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
-    # nose bridge 27-30, nostrils 31-35
-    168, 197, 5, 4, 75, 97, 2, 326, 305,
-    # right eye 36-41, left eye 42-47
-    33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
-    # outer lip 48-59
-    61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181,
-    # inner lip 60-67
-    78, 82, 13, 312, 308, 317, 14, 87,
-)
-"""Face-mesh vertex used for each of the 68 iBUG points (see the module docstring)."""
 
 
 @dataclass
@@ -102,19 +72,14 @@ class MediaPipeBackend:
 
         return {"backend": self.name, "mediapipe": mediapipe.__version__, "static_image_mode": True,
                 "refine_landmarks": False, "min_detection_confidence": self.min_detection_confidence,
-                "mapping": "MESH_TO_IBUG68 (bench/perception/landmarks.py)"}
+                "mapping": "MESH_TO_IBUG68 (bench/zoo/mediapipe.py)"}
 
     def detect(self, frames: np.ndarray, device: str = "cpu") -> np.ndarray:
         """Landmarks of each frame; the mesh runs on CPU whatever `device` says."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import mediapipe as mp
-
         mapping = np.asarray(MESH_TO_IBUG68)
         out = np.full((len(frames), 68, 2), np.nan)
         height, width = frames.shape[1:3]
-        with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                                             min_detection_confidence=self.min_detection_confidence) as mesh:
+        with face_mesh(self.min_detection_confidence) as mesh:
             for i, frame in enumerate(tqdm(frames, desc="mediapipe landmarks", unit="frame", leave=False, disable=None)):
                 result = mesh.process(np.ascontiguousarray(frame))
                 if not result.multi_face_landmarks:
@@ -123,10 +88,6 @@ class MediaPipeBackend:
                 xy = np.array([(v.x, v.y) for v in vertices], np.float64)
                 out[i] = xy[mapping] * (width, height)
         return out
-
-
-_FAN_LOCK = threading.Lock()
-_FAN_MODELS: dict[tuple[str, str, str], Any] = {}
 
 
 class FANBackend:
@@ -142,38 +103,11 @@ class FANBackend:
 
         return {"backend": self.name, "face_alignment": face_alignment.__version__, "network": "2DFAN-4",
                 "detector": "sfd", "flip_input": False,
-                "weights": {n: weights.get_entry(n).filename for n in ("fan_s3fd", "fan_2dfan4")}}
-
-    def _model(self, device: str) -> Any:
-        import torch
-
-        from talkbench.infra import weights
-        from talkbench.infra.torchvision_compat import import_torchvision
-
-        detector, detector_sha = weights.verified("fan_s3fd")
-        network, network_sha = weights.verified("fan_2dfan4")  # raises WeightsMissing with the install command
-        key = (device, detector_sha, network_sha)
-        with _FAN_LOCK:
-            if key in _FAN_MODELS:
-                return _FAN_MODELS[key]
-            import_torchvision()
-            import face_alignment
-
-            previous = getattr(torch.hub, "_hub_dir", None)
-            # face_alignment looks up (and would download) 2DFAN-4 in <hub dir>/checkpoints.
-            torch.hub.set_dir(str(network.parent.parent))
-            try:
-                model = face_alignment.FaceAlignment(
-                    face_alignment.LandmarksType.TWO_D, device=device, flip_input=False, face_detector="sfd",
-                    face_detector_kwargs={"path_to_detector": str(detector)}, compile=False)
-            finally:
-                torch.hub._hub_dir = previous
-            _FAN_MODELS[key] = model
-            return model
+                "weights": {n: weights.get_entry(n).filename for n in fan.FILES}}
 
     def detect(self, frames: np.ndarray, device: str = "cpu") -> np.ndarray:
         """Landmarks of the largest detected face in each frame."""
-        model = self._model(device)
+        model = fan.load_fan(device)
         out = np.full((len(frames), 68, 2), np.nan)
         for i, frame in enumerate(tqdm(frames, desc="FAN landmarks", unit="frame", leave=False, disable=None)):
             with warnings.catch_warnings():

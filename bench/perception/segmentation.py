@@ -1,6 +1,7 @@
 """Person / background segmentation of video frames: mediapipe's selfie segmentation, offline.
 
-mediapipe 0.10.21 bundles the selfie-segmentation models in its wheel (nothing is downloaded):
+mediapipe 0.10.21 bundles the selfie-segmentation models in its wheel (nothing is downloaded;
+`talkbench.zoo.mediapipe.selfie_segmentation` builds them):
 `model_selection=0` is the "general" model (256×256 input, the one for portrait framing, used
 here), `1` the "landscape" model (144×256, faster, meant for video calls). Each frame is run
 independently (the legacy `solutions` API has no temporal state for this model), and the
@@ -12,13 +13,13 @@ The mask covers everything the model calls a person: face, hair, neck, shoulders
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from talkbench.core.errors import BenchError, InputError
+from talkbench.zoo.mediapipe import selfie_segmentation
 
 MODEL_SELECTION = 0
 """0: the general (portrait) model; 1: the landscape model."""
@@ -40,12 +41,8 @@ def _segment(frames: np.ndarray, source: str, model_selection: int, threshold: f
         raise BenchError(f"{source}: segmentation needs uint8 RGB frames [T,H,W,3], got {frames.dtype} {frames.shape}")
     if model_selection not in (0, 1):
         raise BenchError(f"segmentation: model_selection must be 0 (general) or 1 (landscape), got {model_selection}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import mediapipe as mp
-
     out = np.zeros(frames.shape[:3], np.float32 if threshold is None else bool)
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=model_selection) as model:
+    with selfie_segmentation(model_selection) as model:
         for i, frame in enumerate(tqdm(frames, desc="person segmentation", unit="frame", leave=False, disable=None)):
             try:
                 result = model.process(np.ascontiguousarray(frame))

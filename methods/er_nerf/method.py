@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from talkbench.methods.er_nerf.config import ERNeRFConfig
 from talkbench.methods.er_nerf.model import ERNeRFModel
+from talkbench.methods.nerf.config import TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 
 SMOKE: dict[str, Any] = {
@@ -53,26 +54,7 @@ SMOKE: dict[str, Any] = {
 }
 """ER-NeRF's smoke profile (the `paper` profile is `ERNeRFConfig`'s defaults)."""
 
-TINY: dict[str, Any] = {
-    **SMOKE,
-    # A few steps of every stage at sizes a 64 px clip needs: plumbing checks (tests/kit), not quality.
-    "stages.iters": 6,
-    "stages.lips_iters": 0,
-    "stages.torso_iters": 4,
-    "stages.log_every": 2,
-    "sampling.num_rays": 256,
-    "sampling.torso_num_rays": 256,
-    "sampling.frames_per_step": 2,
-    "sampling.num_steps": 8,
-    "sampling.max_ray_batch": 1024,
-    "occupancy.resolution": 12,
-    "occupancy.warmup": 3,
-    "occupancy.update_interval": 3,
-    "head.grid.levels": 4,
-    "head.grid.desired_resolution": 64,
-    "torso.grid.levels": 4,
-    "torso.grid.desired_resolution": 64,
-}
+TINY: dict[str, Any] = {**SMOKE, **TINY_SIZES}
 """The `tiny` profile: seconds on CPU, for the method-contract tests."""
 
 

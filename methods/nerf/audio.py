@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 # the log-mel windows live with the other extractors; re-exported under their historical name
-from talkbench.audio_features.extractors import ROW_MS, WINDOW_ROWS  # noqa: F401
-from talkbench.audio_features.extractors import log_mel_windows as audio_windows  # noqa: F401
+from talkbench.audio_features import ROW_MS, WINDOW_ROWS  # noqa: F401
+from talkbench.audio_features import log_mel_windows as audio_windows  # noqa: F401
 
 ATTENTION_FRAMES = 8
 """Frames smoothed by AudioAttNet: [t-4, t+4) (`get_audio_features` with att=2)."""

@@ -191,3 +191,26 @@ class NeRFConfig(MethodConfig):
     audio: AudioConfig = field(default_factory=AudioConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
     torso: TorsoConfig = field(default_factory=TorsoConfig)
+
+
+TINY_SIZES: dict[str, int] = {
+    # A few steps of every stage at sizes a 64 px clip needs: plumbing checks (tests/kit), not quality.
+    "stages.iters": 6,
+    "stages.lips_iters": 0,
+    "stages.torso_iters": 4,
+    "stages.log_every": 2,
+    "sampling.num_rays": 256,
+    "sampling.torso_num_rays": 256,
+    "sampling.frames_per_step": 2,
+    "sampling.num_steps": 8,
+    "sampling.max_ray_batch": 1024,
+    "occupancy.resolution": 12,
+    "occupancy.warmup": 3,
+    "occupancy.update_interval": 3,
+    "head.grid.levels": 4,
+    "head.grid.desired_resolution": 64,
+    "torso.grid.levels": 4,
+    "torso.grid.desired_resolution": 64,
+}
+"""Overrides every method's `tiny` profile applies on top of its smoke profile: seconds on CPU, for the
+method-contract tests."""

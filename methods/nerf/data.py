@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from talkbench.audio_features import extractors as audio_encoders
+from talkbench import audio_features as audio_encoders
 from talkbench.core.errors import InputError
 from talkbench.core.types import Clip
 from talkbench.methods.nerf.audio import feature_stats, normalise_windows

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from talkbench.audio_features import extractors as audio_encoders
+from talkbench import audio_features as audio_encoders
 from talkbench.core.errors import InputError
 from talkbench.core.types import Drive, Video
 from talkbench.infra.devices import resolve_device

@@ -51,7 +51,7 @@ def load_lpips(device: str | torch.device = "cpu") -> tuple[Any | None, str]:
     from talkbench.core.errors import BenchError
 
     try:
-        from talkbench.metrics.image.lpips import get_model
+        from talkbench.zoo.lpips import get_model
 
         model, _, digest = get_model("alex", str(device))
     except BenchError as exc:  # WeightsMissing and friends: one readable line

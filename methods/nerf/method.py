@@ -25,7 +25,7 @@ class NeRFMethod(Method):
     def environment_key(self) -> dict[str, Any]:
         """The optional weights' install state and the audio extractor's weights: installing (or replacing) either
         must retrain, not reuse."""
-        from talkbench.audio_features import extractors as audio_encoders
+        from talkbench import audio_features as audio_encoders
         from talkbench.infra import weights
 
         key: dict[str, Any] = {name: weights.status(name)[0] for name in self.capabilities().optional_weights}

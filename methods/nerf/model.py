@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from talkbench.audio_features import extractors as audio_encoders
+from talkbench import audio_features as audio_encoders
 from talkbench.core.types import Clip, Drive
 from talkbench.methods.nerf import losses
 from talkbench.methods.nerf.audio import WINDOW_ROWS, AudioEncoder, eye_feature

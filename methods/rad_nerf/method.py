@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from talkbench.methods.er_nerf.method import TINY as ER_NERF_TINY
+from talkbench.methods.nerf.config import TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.rad_nerf.config import RADNeRFConfig
 from talkbench.methods.rad_nerf.model import RADNeRFModel
@@ -60,8 +60,8 @@ SMOKE: dict[str, Any] = {
 }
 """RAD-NeRF's smoke profile (the `paper` profile is `RADNeRFConfig`'s defaults)."""
 
-TINY: dict[str, Any] = {**SMOKE, **ER_NERF_TINY, "ambient_grid.levels": 4, "ambient_grid.desired_resolution": 64}
-"""The `tiny` profile: ER-NeRF's tiny sizes (on RAD-NeRF's smoke settings) plus a small ambient grid."""
+TINY: dict[str, Any] = {**SMOKE, **TINY_SIZES, "ambient_grid.levels": 4, "ambient_grid.desired_resolution": 64}
+"""The `tiny` profile: the engine's tiny sizes on RAD-NeRF's smoke settings, plus a small ambient grid."""
 
 
 class RADNeRF(NeRFMethod):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import torch
 
-from talkbench.audio_features import extractors as audio_encoders
+from talkbench import audio_features as audio_encoders
 from talkbench.core.errors import BenchError, InputError
 from talkbench.core.types import Clip, Drive
 from talkbench.methods.er_nerf.model import ERNeRFModel

@@ -4,106 +4,26 @@ The papers' variant: AlexNet backbone, LPIPS linear layers v0.1 (shipped inside 
 `lpips` wheel), inputs RGB in [0, 1] passed with `normalize=True` (lpips maps them to
 [-1, 1]), eval mode, no gradients, mean over frames.
 
-The backbone is torchvision's ImageNet file. `lpips` asks torchvision for it, and
-torchvision looks in `<torch hub dir>/checkpoints/` and downloads it when absent (without
-checking the hash of a cached copy). talkbench never lets that happen: the file is
-resolved and sha256-checked by `talkbench.infra.weights.require`, which installs torchvision files
-at `weights_dir()/torch_hub/checkpoints/<filename>`; the torch hub dir is pointed at
-`weights_dir()/torch_hub` only while the model is being built, then restored. A missing or
-mismatching file makes the metric unavailable with the install command, never a 0.
+The model and its backbone file come from `talkbench.zoo.lpips` (torchvision's ImageNet file from
+talkbench's weights cache, sha256-checked, never downloaded). A missing or mismatching file makes
+the metric unavailable with the install command, never a 0.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
 
 from talkbench.infra.devices import resolve_device
-from talkbench.core.errors import BenchError, WeightsMissing
+from talkbench.core.errors import WeightsMissing
 from talkbench.core.metric import COMPOSITING_OWN, VideoMetric, MetricContext, MetricResult
 from talkbench.core.types import Video
 from talkbench.metrics.image.frames import check_pair, check_videos, chunks, to_float
+from talkbench.zoo.lpips import VERSION, backbone_entry_name, get_model
 
 PROTOCOL = "LPIPS v0.1, AlexNet backbone, RGB [0,1] with normalize=True, mean over frames"
-VERSION = "0.1"
-
-BACKBONES: dict[str, str] = {"alex": "alexnet", "vgg": "vgg16"}
-"""LPIPS net name -> weights registry entry of its torchvision backbone."""
-
-_LOCK = threading.RLock()
-_MODELS: dict[tuple[str, str, str, int], Any] = {}
-"""Constructed models by (net, device, backbone path, backbone mtime_ns)."""
-
-
-def clear_cache() -> None:
-    """Forget the constructed models and verified files (tests, or after reinstalling weights)."""
-    from talkbench.infra import weights
-
-    with _LOCK:
-        _MODELS.clear()
-    weights.forget_verified()
-
-
-def backbone_entry_name(net: str) -> str:
-    """The weights registry name of `net`'s backbone ("alex" -> "alexnet", "vgg" -> "vgg16")."""
-    try:
-        return BACKBONES[net]
-    except KeyError:
-        raise BenchError(f"LPIPS net {net!r} is not supported; use one of {', '.join(BACKBONES)}") from None
-
-
-def require_backbone(net: str = "alex") -> tuple[Path, str]:
-    """(path, sha256) of the verified backbone file of `net`; WeightsMissing with the install command otherwise."""
-    from talkbench.infra import weights
-
-    return weights.verified(backbone_entry_name(net))
-
-
-def _build_model(net: str, backbone: Path, device: str) -> Any:
-    """Construct lpips.LPIPS with torchvision reading the backbone from talkbench's cache."""
-    import torch
-
-    from talkbench.infra.torchvision_compat import import_torchvision
-
-    import_torchvision()
-    import lpips
-
-    hub_dir = backbone.parent.parent  # .../torch_hub/checkpoints/<file> -> .../torch_hub
-    if backbone.parent.name != "checkpoints":
-        raise BenchError(f"{backbone}: torchvision backbones must live under a torch hub 'checkpoints' folder")
-    previous = getattr(torch.hub, "_hub_dir", None)
-    torch.hub.set_dir(str(hub_dir))
-    try:
-        expected = Path(torch.hub.get_dir()) / "checkpoints" / backbone.name
-        if expected.resolve() != backbone.resolve():  # torchvision would otherwise download
-            raise BenchError(f"torch hub would look for {expected}, not the verified {backbone}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torchvision's "pretrained is deprecated"
-            model = lpips.LPIPS(net=net, version=VERSION, verbose=False)
-    finally:
-        torch.hub._hub_dir = previous  # restore exactly (None means "follow $TORCH_HOME")
-    model.eval()
-    for param in model.parameters():
-        param.requires_grad_(False)
-    return model.to(device)
-
-
-def get_model(net: str = "alex", device: str = "cpu") -> tuple[Any, Path, str]:
-    """(model, backbone path, backbone sha256); models are cached in-process per net, device and file state."""
-    backbone, digest = require_backbone(net)
-    device = resolve_device(device)
-    key = (net, device, str(backbone), backbone.stat().st_mtime_ns)
-    with _LOCK:
-        model = _MODELS.get(key)
-        if model is None:
-            model = _build_model(net, backbone, device)
-            _MODELS[key] = model
-    return model, backbone, digest
 
 
 def _to_nchw(frames: np.ndarray) -> Any:

@@ -2,9 +2,9 @@
 
 LSE is a no-reference metric. Only the prediction is scored, and it must carry the driving
 audio (muxed into the render); the reference video is not used. Both metrics read one shared
-evaluation, `talkbench.metrics.sync.syncnet.evaluate_lse`, memoised in-process under the content of the
+evaluation, `talkbench.metrics.sync.evaluation.evaluate_lse`, memoised in-process under the content of the
 frames and audio, the options and the weight files' sha256, so LSE-C and LSE-D together cost
-one SyncNet pass. The protocol and its deviations are described in `metrics/sync/syncnet.py`.
+one SyncNet pass. The protocol and its deviations are described in `metrics/sync/evaluation.py`.
 
 The result is unavailable (never 0), with the reason, when the render has no audio, when
 the SyncNet or S3FD weights are missing or fail their checksum (the reason gives the
@@ -27,8 +27,10 @@ from talkbench.core.errors import BenchError, InputError, WeightsMissing
 from talkbench.infra.memo import ResultMemo, content_key
 from talkbench.core.metric import VideoMetric, MetricContext, MetricResult
 from talkbench.core.types import Video
-from talkbench.metrics.sync import syncnet
-from talkbench.metrics.sync.syncnet import MIN_FACE_SIZE, MIN_TRACK, PROTOCOL, LSEEvaluation, evaluate_lse, load_models
+from talkbench.infra.devices import resolve_device
+from talkbench.metrics.sync.evaluation import PROTOCOL, LSEEvaluation, evaluate_lse, load_models
+from talkbench.metrics.sync.tracks import MIN_FACE_SIZE, MIN_TRACK
+from talkbench.zoo import cache as zoo_cache
 
 NO_AUDIO = "the render has no audio; LSE needs the driving audio muxed in"
 
@@ -38,7 +40,7 @@ _MEMO: ResultMemo[LSEEvaluation] = ResultMemo(capacity=8)
 def clear_cache() -> None:
     """Forget memoised evaluations and loaded models (tests, or after reinstalling weights)."""
     _MEMO.clear()
-    syncnet.clear_cache()
+    zoo_cache.clear_cache()
 
 
 def min_track_option(options: dict[str, Any]) -> int:
@@ -80,7 +82,7 @@ class _LSE(VideoMetric):
         """Score `pred` alone (LSE is no-reference; `ref` is unused), or unavailable with the reason."""
         options = ctx.options if ctx is not None else {}
         min_track = min_track_option(options)
-        device = syncnet.resolve_device(ctx.device if ctx is not None else "cpu")
+        device = resolve_device(ctx.device if ctx is not None else "cpu")
         details: dict[str, Any] = {"protocol": PROTOCOL, "lse_min_track": min_track, "min_track": min_track,
                                    "min_face_size": MIN_FACE_SIZE, "device": device}
         if pred.audio is None:

@@ -1,7 +1,7 @@
 """Pass `audio_features`: per-frame audio features stored with the clip, from a file or an extractor.
 
 talkbench's offline default is a log-mel window per frame, computed by the method itself from the clip's
-audio (`talkbench.audio_features.extractors`): a clip without this annotation records
+audio (`talkbench.audio_features`): a clip without this annotation records
 `meta["audio_features"] = AUDIO_FEATURES_DEFAULT`. A precomputed DeepSpeech / HuBERT / wav2vec file
 (`--audio-features FILE.npy`, one row per 25 fps frame, any trailing shape) is stored as the annotation
 `audio_features` and its source recorded; an extractor name instead (`--audio-features hubert|wav2vec|deepspeech`)
@@ -40,19 +40,19 @@ def read_feature_array(path: Path) -> np.ndarray:
 
 
 def is_extractor_name(source: str | Path | None) -> bool:
-    """True when `--audio-features` names an extractor of `talkbench.audio_features.extractors` (and no such file exists)."""
-    from talkbench.audio_features.extractors import EXTRACTORS
+    """True when `--audio-features` names an extractor of `talkbench.audio_features` (and no such file exists)."""
+    from talkbench.audio_features import EXTRACTORS
 
     return source is not None and str(source) in EXTRACTORS and not Path(source).is_file()
 
 
 def compute_audio_features(name: str, audio: np.ndarray, n_frames: int, fps: float = 25.0) -> tuple[np.ndarray, dict[str, Any], list[str]]:
     """Features of extractor `name` for each of `n_frames` frames, in the official layout [T, W, D]: (features, meta, notes)."""
-    from talkbench.audio_features.extractors import extract
+    from talkbench.audio_features import extract
 
     windows, info = extract(name, audio, n_frames, fps)
     feats = np.ascontiguousarray(windows.transpose(0, 2, 1), np.float32)  # AudioNet's [T, D, W] -> aud_*.npy's [T, W, D]
-    meta = {"kind": name, "file": "computed by talkbench.audio_features.extractors", "shape": list(feats.shape), "dtype": "float32",
+    meta = {"kind": name, "file": "computed by talkbench.audio_features", "shape": list(feats.shape), "dtype": "float32",
             "layout": "[T, W, D] per video frame (the official aud_*.npy layout)", "extractor": info}
     return feats, meta, []
 
@@ -105,7 +105,7 @@ class AudioFeaturesPass(AnnotationPass):
             raise BenchError("the annotation audio_features stores given features: pass --audio-features FILE.npy or an "
                              "extractor name (hubert, wav2vec, deepspeech)")
         if is_extractor_name(source):
-            from talkbench.audio_features.extractors import require
+            from talkbench.audio_features import require
 
             if inputs.audio is None:
                 raise BenchError(f"--audio-features {source} computes features from the clip's audio, and none was given")

@@ -1,4 +1,5 @@
-"""The weights registry: published and pinned hashes, refusals, the safe loader, and `bench weights`."""
+"""The weights registry: published and pinned hashes, refusals, the safe loader, `bench weights`, and the entries found
+through the `talkbench.weights` entry points."""
 
 from __future__ import annotations
 
@@ -87,3 +88,36 @@ def test_cli_status_and_install(bench_home: Path, tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert "sfd_face    installed" in out and "syncnet_v2  missing" in out
     assert "install: bench weights install syncnet_v2 --from http://www.robots.ox.ac.uk" in out
+
+
+# ----------------------------------------------------------------------------- the registry of entries
+
+
+def test_entries_come_from_the_entry_points_and_live_in_the_zoo() -> None:
+    from importlib.metadata import entry_points
+
+    declared = {ep.name: ep.value for ep in entry_points(group="talkbench.weights")}
+    assert sorted(declared) == weights.ENTRIES.names() == [name for name, _ in weights.ENTRIES.items()]
+    assert len(weights.ENTRIES) == len(declared) >= 11
+    for name, target in declared.items():
+        entry = weights.get_entry(name)
+        assert target.startswith("talkbench.zoo.") and entry.name == name and isinstance(entry, weights.WeightsEntry)
+    assert weights.ENTRIES.values() == [weights.ENTRIES[name] for name in weights.ENTRIES.names()]
+
+
+def test_entries_behave_as_a_mapping_for_callers_and_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    original = weights.ENTRIES["sfd_face"]
+    with pytest.raises(KeyError):
+        weights.ENTRIES["no_such_file"]
+    assert weights.ENTRIES.get("no_such_file", None) is None and "sfd_face" in weights.ENTRIES
+    changed = dataclasses.replace(original, sha256="ab" * 32)
+    with monkeypatch.context() as mp:
+        mp.setitem(weights.ENTRIES, "sfd_face", changed)
+        assert weights.get_entry("sfd_face") is changed and weights.expected_sha256("sfd_face") == ("ab" * 32, "published")
+        mp.setitem(weights.ENTRIES, "extra_file", dataclasses.replace(original, name="extra_file"))
+        assert "extra_file" in weights.ENTRIES.names()
+    assert weights.get_entry("sfd_face") is original and "extra_file" not in weights.ENTRIES
+    with pytest.raises(BenchError, match="declares name 'sfd_face'"):
+        weights.ENTRIES["other_name"] = original

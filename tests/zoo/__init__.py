@@ -1,0 +1,1 @@
+"""Tests of bench/zoo/ (the pretrained networks: their weights entries and loaders)."""

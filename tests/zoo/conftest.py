@@ -1,0 +1,4 @@
+"""Fixtures of the zoo tests: random networks installed through the weights registry (`tests.kit.weights`)."""
+
+from tests.kit.weights import (installed, installed_alexnet, installed_syncnet, lpips_env, random_alexnet,  # noqa: F401
+                               random_s3fd_file, random_syncnet_file, snapshots, sync_env)
