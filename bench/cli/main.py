@@ -311,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard at the end")
     p.add_argument("--only-these", action="store_true", help="leaderboard shows only the runs of this command")
+    p.add_argument("--numerics", choices=["reproducible", "native"],
+                   help="floating-point mode: reproducible (the same numbers on any x86-64 CPU with these wheels, about "
+                        "1.2x the CPU time; the default for --profile smoke) or native (each library's fastest kernels; "
+                        "the default for --profile paper)")
     metric_options.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
@@ -397,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "seed", None) is None and args.command == "run":
         args.seed = [0]
+    if args.command == "run":
+        from talkbench.infra import numerics
+
+        # A command line re-executes itself with the reproducible environment (it must precede numpy and torch);
+        # a call from Python keeps its process as it is, and provenance records which mode ran.
+        numerics.ensure(args.numerics or ("reproducible" if args.profile == "smoke" else "native"),
+                        sys.argv[1:] if argv is None else None)
     try:
         return args.func(args)
     except BenchError as exc:

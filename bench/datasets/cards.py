@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from talkbench.io.clip_store import load_clip, save_clip
 from talkbench.core.errors import BenchError
+from talkbench.infra import numerics
 from talkbench.infra.hashing import code_version, stable_hash
 from talkbench.infra.paths import cards_override, data_dir
 from talkbench.infra.resources import resource_files
@@ -93,7 +94,8 @@ def load_dataset(name: str, profile: str) -> Clip:
     if card.kind == "synthetic":
         from talkbench.datasets import synthetic
 
-        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic)})
+        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic),
+                           "numerics": numerics.active_mode()})
         directory = data_dir() / card.name / f"{profile}-{resolution}px-{key}"
         if (directory / "clip.json").exists():
             return load_clip(directory)
@@ -121,7 +123,8 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
 
     card = get_card(name)
     if card.kind == "speech-synthetic":
-        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(speech_set)})
+        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(speech_set),
+                           "numerics": numerics.active_mode()})
         directory = data_dir() / card.name / f"{profile}-{key}"
         if (directory / "index.json").exists():
             return speech_set.load_speech_set(directory)

@@ -34,7 +34,9 @@ def condition_audio(test: Clip, condition: str, card_data: dict[str, Any]) -> tu
     if clean is not None:
         return np.asarray(test.audio, np.float32), {"audio": "the card's noisy audio of the test split",
                                                      "corruption": card_data.get("wild", {})}
-    from talkbench.datasets.speech import add_noise_segments
+    from talkbench.datasets.speech import add_noise_segments, reset_engine
+
+    reset_engine()  # the babble is synthesised from espeak's initial state, whatever ran before in this process
 
     settings = {**DEFAULT_CORRUPTION, **card_data.get("lipsync", {})}
     texts = card_data.get("generator", {}).get("texts")

@@ -114,6 +114,28 @@ def _set_engine(engine: _Espeak) -> None:
     _ENGINE, _ENGINE_PID = engine, os.getpid()
 
 
+def reset_engine() -> None:
+    """Reload espeak-ng, so what is synthesised next starts from the library's initial state.
+
+    The library keeps state from one utterance to the next (the same text and voice spoken twice give two
+    waveforms; espeak_Terminate/espeak_Initialize and espeak_ng_SetRandSeed do not reset it), so a generator's
+    audio would otherwise depend on what the process synthesised before: the noisy-speech set generated after a
+    portrait came out different. Unloading the shared library resets it; every generator calls this first.
+    """
+    import _ctypes
+
+    global _ENGINE
+    with _ENGINE_LOCK:
+        old = _ENGINE
+        _ENGINE = None
+        if old is not None:
+            old.lib.espeak_Terminate()
+            handle = old.lib._handle
+            del old
+            _ctypes.dlclose(handle)
+    _synthesize_cached.cache_clear()
+
+
 def _resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     if sr_in == sr_out:
         return x.astype(np.float32)
@@ -164,6 +186,7 @@ def speech_track(sources: list[str], texts: list[str], seconds: float, seed: int
     Phrases are drawn from `sources` ("espeak": `texts` spoken with voice variants, rates and
     pitches chosen from `seed`; "alsa": the alsa-utils recordings), separated by 0.15-0.6 s pauses.
     """
+    reset_engine()  # the track (and the generator's later babble) is synthesised from espeak's initial state
     n_total = int(round(seconds * SAMPLE_RATE))
     rng = np.random.default_rng(seed)
     pools: list[tuple[str, int]] = []

@@ -92,7 +92,9 @@ def active_power(clean: np.ndarray, frame: int = 320, floor_db: float = -40.0) -
 
 def generate_noisy_speech(card: dict[str, Any], profile: str) -> SpeechSet:
     """The embedded `synthetic-noisy-speech` set: espeak-ng speech + noise at the card's SNRs, deterministic."""
-    from talkbench.datasets.speech import make_noise, synthesize
+    from talkbench.datasets.speech import make_noise, reset_engine, synthesize
+
+    reset_engine()  # from espeak's initial state, whatever the process synthesised before
 
     g = card["generator"]
     rng = np.random.default_rng(int(g["seed"]))

@@ -41,6 +41,17 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _cpu_model() -> str:
+    """The CPU's model name and vector extensions (what decides which kernels native numerics pick)."""
+    with contextlib.suppress(OSError):
+        text = open("/proc/cpuinfo").read()
+        name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+        flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+        simd = [f for f in ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile") if f in flags]
+        return f"{name} ({', '.join(simd)})"
+    return platform.processor()
+
+
 def hardware() -> dict[str, Any]:
     """CPU, memory and GPU of this machine."""
     info: dict[str, Any] = {
@@ -48,6 +59,7 @@ def hardware() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
     }
     with contextlib.suppress(ValueError, OSError, AttributeError):  # sysconf names are POSIX-only
         info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -62,4 +74,7 @@ def hardware() -> dict[str, Any]:
 
 def collect() -> dict[str, Any]:
     """All provenance fields of this process."""
-    return {**git_state(), "packages": package_versions(), "hardware": hardware(), "argv": sys.argv}
+    from talkbench.infra import numerics
+
+    return {**git_state(), "packages": package_versions(), "hardware": hardware(), "numerics": numerics.describe(),
+            "argv": sys.argv}

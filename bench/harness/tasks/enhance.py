@@ -20,6 +20,7 @@ from talkbench.core.types import Audio
 from talkbench.datasets.cards import load_speech
 from talkbench.harness.context import JobContext, TaskOutput
 from talkbench.harness.run_dir import write_job_files
+from talkbench.infra import numerics
 from talkbench.infra.atomic import atomic_directory
 from talkbench.infra.hashing import stable_hash
 from talkbench.infra.paths import cache_dir
@@ -50,7 +51,8 @@ def run_enhance(job: JobContext) -> TaskOutput:
     spec = job.spec
     speech = job.load(load_speech)
     job.timings["train"] = 0.0  # classical denoisers do not train
-    key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha, "code": job.code})
+    key = stable_hash({"method": spec.method, "config": job.config, "data": job.dataset_sha, "code": job.code,
+                       "numerics": numerics.active_mode()})
     enhanced, job.timings["render"], cached = _enhance_stage(job, speech, key)
     audio_seconds = sum(len(u.noisy) for u in speech.utterances) / speech.sample_rate
     per_item, job.timings["metrics"] = _score_utterances(job, speech, enhanced)

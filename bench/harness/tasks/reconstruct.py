@@ -17,6 +17,7 @@ from talkbench.datasets.cards import get_card, load_dataset
 from talkbench.harness.context import JobContext, TaskOutput
 from talkbench.harness.run_dir import write_video_run
 from talkbench.harness.stages import render_stage, score_stage, train_stage
+from talkbench.infra import numerics
 from talkbench.infra.hashing import stable_hash
 
 
@@ -48,7 +49,8 @@ class ReconstructTask(Task):
         annotations.require(clip, caps.annotations, spec.method)
         train_key = stable_hash({"method": spec.method, "config": job.config,
                                  "data": job.dataset_sha or clip.meta.get("cache_key"), "n_train": clip.n_train,
-                                 "seed": spec.seed, "code": job.code, "environment": job.method.environment_key()})
+                                 "seed": spec.seed, "code": job.code, "environment": job.method.environment_key(),
+                                 "numerics": numerics.active_mode()})
         checkpoint, job.timings["train"], train_cached = train_stage(job.method, clip, spec, train_key)
 
         test = clip.test()
