@@ -24,8 +24,13 @@ def resolve_device(device: str) -> str:
 
 @contextlib.contextmanager
 def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with `count` torch CPU threads (0: leave torch's setting), restoring the previous count after."""
+    """Run the block with `count` torch CPU threads (0: leave torch's setting), restoring the previous count after;
+    in the reproducible numerics mode also with oneDNN off (`numerics.apply_torch_flags`)."""
     import torch
+
+    from talkbench.infra.numerics import apply_torch_flags
+
+    apply_torch_flags()
 
     if count <= 0:
         yield
