@@ -59,3 +59,24 @@ def tiny_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_home: Path
     monkeypatch.setattr(cards, "_CARDS", None)
     yield directory
     cards._CARDS = None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`gpu` tests skip without CUDA and `needs_weights` tests without their installed files, each saying why."""
+    gpu_items = [i for i in items if i.get_closest_marker("gpu")]
+    if gpu_items:
+        import torch
+
+        if not torch.cuda.is_available():
+            for item in gpu_items:
+                item.add_marker(pytest.mark.skip(reason="gpu: needs a CUDA device (run on a GPU machine: pytest -m gpu)"))
+    for item in items:
+        marker = item.get_closest_marker("needs_weights")
+        if marker is None:
+            continue
+        from talkbench.infra import weights
+
+        missing = [name for name in marker.args if weights.status(name)[0] != "installed"]
+        if missing:
+            hints = "; ".join(weights.get_entry(name).install_hint() for name in missing)
+            item.add_marker(pytest.mark.skip(reason=f"needs_weights: {', '.join(missing)} not installed ({hints})"))

@@ -15,7 +15,7 @@ from talkbench.metrics.image import psnr as psnr_mod
 from talkbench.metrics.image.frames import check_pair, to_float
 from talkbench.metrics.image.psnr import PSNR, psnr_per_frame
 from talkbench.metrics.image.ssim import SSIM, SSIM_SETTINGS, ssim_per_frame
-from tests.kit.weights import install_file, installed_alexnet, lpips_env, random_alexnet  # noqa: F401
+from tests.kit.weights import install_file, installed_alexnet, lpips_env, random_alexnet, reference_lpips  # noqa: F401
 
 
 def _frames(seed: int, t: int = 5, h: int = 48, w: int = 40) -> np.ndarray:
@@ -162,22 +162,6 @@ def test_mismatched_shapes_raise_input_error(metric_cls: str, ref_shape: tuple[i
 # ----------------------------------------------------------------------------- LPIPS
 
 
-def _reference_lpips(state: dict):
-    """lpips.LPIPS with a random trunk, then given the same alexnet weights, sliced as lpips slices them."""
-    import lpips
-
-    from talkbench.infra.torchvision_compat import import_torchvision
-
-    tv = import_torchvision()
-    alex = tv.models.alexnet()
-    alex.load_state_dict(state)
-    model = lpips.LPIPS(net="alex", version="0.1", pnet_rand=True, verbose=False)
-    for k in range(1, model.net.N_slices + 1):
-        for idx, layer in getattr(model.net, f"slice{k}").named_children():
-            layer.load_state_dict(alex.features[int(idx)].state_dict())
-    return model.eval()
-
-
 def _nchw(frames: np.ndarray):
     import torch
 
@@ -193,7 +177,7 @@ def test_lpips_matches_reference_package(installed_alexnet) -> None:
     ref = _frames(20, t=6, h=64, w=64)
     pred = _perturb(ref, 25.0, seed=21)
     ours = lpips_per_frame(pred, ref, batch_size=16)
-    model = _reference_lpips(state)
+    model = reference_lpips(state)
     with torch.no_grad():
         expected = model(_nchw(pred), _nchw(ref), normalize=True).reshape(-1).double().numpy()
     assert ours.shape == (6,) and np.all(ours > 0)

@@ -24,6 +24,22 @@ def install_file(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
+def reference_lpips(state: dict):
+    """The lpips package's LPIPS with the given torchvision AlexNet weights, sliced as lpips slices them (the reference)."""
+    import lpips
+
+    from talkbench.infra.torchvision_compat import import_torchvision
+
+    tv = import_torchvision()
+    alex = tv.models.alexnet()
+    alex.load_state_dict(state)
+    model = lpips.LPIPS(net="alex", version="0.1", pnet_rand=True, verbose=False)
+    for k in range(1, model.net.N_slices + 1):
+        for idx, layer in getattr(model.net, f"slice{k}").named_children():
+            layer.load_state_dict(alex.features[int(idx)].state_dict())
+    return model.eval()
+
+
 @pytest.fixture(scope="module")
 def random_alexnet(tmp_path_factory: pytest.TempPathFactory):
     """A seeded randomly initialised torchvision alexnet state_dict saved to a file: (path, state_dict, sha256)."""

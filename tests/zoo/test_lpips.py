@@ -32,3 +32,25 @@ def test_lpips_model_cached_per_file(installed_alexnet) -> None:
     m2, _, _ = lpips_mod.get_model("alex", "cpu")
     assert m1 is m2 and not m1.training
     assert all(not p.requires_grad for p in m1.parameters())
+
+
+@pytest.mark.needs_weights("alexnet")
+def test_the_installed_alexnet_gives_the_packages_lpips() -> None:
+    """With the real ImageNet AlexNet from the registry, talkbench's LPIPS equals the lpips package's on the same frames
+    (the random-weight version of this check runs everywhere: tests/test_image_metrics.py)."""
+    import numpy as np
+    import torch
+    from skimage import data
+
+    from talkbench.metrics.image.lpips import lpips_per_frame
+    from tests.kit.weights import reference_lpips
+
+    image = data.astronaut()[:256, :256]
+    noisy = np.clip(image + np.random.default_rng(0).normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+    ours = lpips_per_frame(noisy[None], image[None], net="alex", device="cpu")
+    path, _ = require_backbone("alex")
+    model = reference_lpips(torch.load(path, weights_only=True))
+    to_t = lambda x: torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
+    with torch.no_grad():
+        reference = float(model(to_t(noisy), to_t(image), normalize=True))
+    assert abs(float(ours[0]) - reference) < 1e-5 and 0.05 < reference < 0.6
