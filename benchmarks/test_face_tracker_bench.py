@@ -15,7 +15,8 @@ from head_motion import wobble_poses
 import pytest
 
 from talkbench.face3d.tracker import track_face
-from talkbench.face3d.template import TEMPLATE_68, intrinsic_matrix, project_points
+from talkbench.face3d.template import TEMPLATE_68
+from talkbench.geometry.camera import intrinsic_matrix, project_points
 from talkbench.face3d.morphable_model import MorphableModel
 
 N_FRAMES = 550

@@ -11,7 +11,8 @@ import numpy as np
 from head_motion import wobble_poses
 import pytest
 
-from talkbench.face3d.template import TEMPLATE_68, fit_head_poses, intrinsic_matrix, project_points
+from talkbench.face3d.template import TEMPLATE_68, fit_head_poses
+from talkbench.geometry.camera import intrinsic_matrix, project_points
 
 N_FRAMES = 550
 SIZE = 512

@@ -9,13 +9,8 @@ import numpy as np
 import pytest
 
 from talkbench.face3d.tracker import FaceTrackFit, landmark_weights, track_face
-from talkbench.face3d.template import (
-    TEMPLATE_68,
-    fit_head_poses,
-    intrinsic_matrix,
-    pose_errors,
-    project_points,
-)
+from talkbench.face3d.template import TEMPLATE_68, fit_head_poses, pose_errors
+from talkbench.geometry.camera import intrinsic_matrix, project_points
 from talkbench.face3d.morphable_model import (
     MorphableModel,
     convert_3dmm_info,

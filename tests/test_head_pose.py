@@ -15,11 +15,10 @@ from talkbench.face3d.template import (
     RIGID_POINTS,
     TEMPLATE_68,
     fit_head_poses,
-    intrinsic_matrix,
     pose_errors,
-    project_points,
 )
 from talkbench.core.errors import InputError
+from talkbench.geometry.camera import intrinsic_matrix, project_points
 
 CARDS = Path(__file__).resolve().parents[1] / "datasets"
 H, W = 480, 640

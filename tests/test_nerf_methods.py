@@ -371,11 +371,12 @@ def test_tiny_clip_trains_in_a_workdir_the_runner_can_cache(tiny_clip, tmp_path:
 
 
 def test_torso_pose_codes() -> None:
+    from talkbench.geometry.so3 import euler_xyz, from_euler_xyz
     from talkbench.methods.nerf.hash_grid import HashGridConfig
-    from talkbench.methods.nerf.torso import TorsoField, euler_xyz, freq_encode, rotation_from_euler_xyz
+    from talkbench.methods.nerf.torso import TorsoField, freq_encode
 
     angles = np.array([0.1, -0.2, 0.05])
-    rot = torch.tensor(rotation_from_euler_xyz(angles), dtype=torch.float64)
+    rot = torch.tensor(from_euler_xyz(angles), dtype=torch.float64)
     np.testing.assert_allclose(euler_xyz(rot).numpy(), angles, atol=1e-12)
     assert freq_encode(torch.zeros(5, 2), 3).shape == (5, 2 * 7)
     grid = HashGridConfig(input_dim=2, num_levels=2, level_dim=2, base_resolution=4, log2_hashmap_size=8, grid_type="tiled")

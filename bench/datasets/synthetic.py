@@ -37,21 +37,11 @@ from tqdm import tqdm
 from talkbench.datasets import speech
 from talkbench.core.errors import BenchError
 from talkbench.core.types import Clip, SAMPLE_RATE, train_test_split_index
+from talkbench.geometry import camera, so3
 
 SOURCE_IMAGE = "skimage.data.astronaut (public domain, NASA)"
 
 # ----------------------------------------------------------------------------- geometry helpers
-
-
-def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """R = Rz(roll) · Rx(pitch) · Ry(yaw), angles in radians (camera axes: x right, y down, z forward)."""
-    cy_, sy_ = np.cos(yaw), np.sin(yaw)
-    cp, sp = np.cos(pitch), np.sin(pitch)
-    cr, sr = np.cos(roll), np.sin(roll)
-    ry = np.array([[cy_, 0, sy_], [0, 1, 0], [-sy_, 0, cy_]])
-    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return rz @ rx @ ry
 
 
 def _smooth_walk(rng: np.random.Generator, n: int, fps: float, amplitude: float, max_hz: float) -> np.ndarray:
@@ -312,16 +302,13 @@ class _Scene:
         plane = dirs * self.c0[2] - self.c0[None, :]
         return np.where(hit[:, None], q, plane)
 
-    def project(self, X: np.ndarray) -> np.ndarray:
-        return np.stack([self.f * X[:, 0] / X[:, 2] + self.cx, self.f * X[:, 1] / X[:, 2] + self.cy], axis=1)
-
     # ---- head rendering
     def render_head(self, tex: np.ndarray, R: np.ndarray, centre: np.ndarray) -> np.ndarray:
         """RGBA head layer [res,res,4] of the ellipsoid posed by (R, centre), textured by `tex`."""
         res = self.res
         out = np.zeros((res, res, 4), np.float32)
         r = float(np.max(self.axes)) * 1.02
-        u, v = self.f * centre[0] / centre[2] + self.cx, self.f * centre[1] / centre[2] + self.cy
+        u, v = camera.project(centre, self.f, self.f, self.cx, self.cy)
         rad = self.f * r / max(centre[2] - r, 1e-6) + 2
         x0, x1 = max(0, int(u - rad)), min(res, int(np.ceil(u + rad)) + 1)
         y0, y1 = max(0, int(v - rad)), min(res, int(np.ceil(v + rad)) + 1)
@@ -333,10 +320,9 @@ class _Scene:
         # texels the canonical camera could not see (back of the ellipsoid): mirror to the front
         q[:, 2] = -np.abs(q[:, 2])
         P = q + self.c0[None, :]
-        mu = self.f * P[:, 0] / P[:, 2] + self.cx
-        mv = self.f * P[:, 1] / P[:, 2] + self.cy
-        mu[~hit] = -10.0
-        mv[~hit] = -10.0
+        uv = camera.project(P, self.f, self.f, self.cx, self.cy)
+        uv[~hit] = -10.0
+        mu, mv = uv[:, 0], uv[:, 1]
         shape = (y1 - y0, x1 - x0)
         out[y0:y1, x0:x1] = cv2.remap(tex, mu.reshape(shape).astype(np.float32), mv.reshape(shape).astype(np.float32),
                                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -462,14 +448,12 @@ def generate_portrait(card: dict[str, Any], resolution: int) -> Clip:
     bg = scene.background
     follow, roll_follow = float(g["torso_follow"]), float(g["torso_roll_follow"])
     for i in tqdm(range(n_frames), desc=f"generate {card['name']} {res}px", unit="frame", leave=False, disable=None):
-        R = _rotation(yaw[i], pitch[i], roll[i])
+        R = so3.from_yaw_pitch_roll(yaw[i], pitch[i], roll[i])
         z = scene.c0[2] + tz[i]
         # the head centre moves by (tx_px, ty_px) in the image, at depth z
         k = z / scene.c0[2]
         centre = np.array([(scene.c0[0] + tx_px[i] * scene.m_per_px) * k, (scene.c0[1] + ty_px[i] * scene.m_per_px) * k, z])
-        pose = np.eye(4)
-        pose[:3, :3], pose[:3, 3] = R, centre
-        poses[i] = pose
+        poses[i] = camera.pose_matrix(R, centre)
 
         tex = scene.paint_face(float(opening[i]), float(blink[i]))
         head = scene.render_head(tex, R, centre)
@@ -489,7 +473,7 @@ def generate_portrait(card: dict[str, Any], resolution: int) -> Clip:
         torso_mask[i] = (at[..., 0] >= 0.5) & ~hm
 
         pts = scene.lift(scene.frame_landmarks_2d(float(opening[i]), float(blink[i])))
-        landmarks[i] = scene.project(pts @ R.T + centre[None, :])
+        landmarks[i] = camera.project(pts @ R.T + centre[None, :], scene.f, scene.f, scene.cx, scene.cy)
 
     intrinsics = {"fx": scene.f, "fy": scene.f, "cx": scene.cx, "cy": scene.cy, "width": res, "height": res}
     annotations: dict[str, np.ndarray] = {

@@ -84,6 +84,7 @@ import numpy as np
 from tqdm import tqdm
 
 from talkbench.core.errors import InputError
+from talkbench.geometry import camera, so3
 
 # ----------------------------------------------------------------------------- the template
 
@@ -148,11 +149,6 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.nda
     return s, r, mb - s * r @ ma
 
 
-def _rot_x(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-
-
 def derive_template(vertices: np.ndarray) -> np.ndarray:
     """The 68-point template [68,3] (metres, head frame) from face-mesh vertices [N,468,3] in image axes.
 
@@ -190,7 +186,7 @@ def derive_template(vertices: np.ndarray) -> np.ndarray:
     n /= np.linalg.norm(n)
     axis = np.cross(n, (1.0, 0.0, 0.0))
     ang = math.atan2(np.linalg.norm(axis), float(n[0]))
-    r0 = cv2.Rodrigues(axis / max(np.linalg.norm(axis), 1e-12) * ang)[0]
+    r0 = so3.rotvec_to_matrix(axis / max(np.linalg.norm(axis), 1e-12) * ang)
     p = (p - p.mean(0)) @ r0.T
     # ... and the mean pitch of the photos (rigid points, image axes) is zero
     rig = np.asarray(RIGID_POINTS)
@@ -198,7 +194,7 @@ def derive_template(vertices: np.ndarray) -> np.ndarray:
     for x in v[:, np.asarray(MESH_TO_IBUG68)]:
         _, r, _ = _similarity(p[rig], x[rig])
         pitches.append(math.atan2(r[2, 1], r[2, 2]))  # x angle of R = Rz·Ry·Rx
-    p = p @ _rot_x(float(np.mean(pitches))).T
+    p = p @ so3.rot_x(float(np.mean(pitches))).T
     # 4. scale: interpupillary distance ≈ distance of the eye-contour centres
     p *= INTERPUPILLARY_M / np.linalg.norm(p[42:48].mean(0) - p[36:42].mean(0))
     # 5. origin: symmetry plane, eye level, ~half a head length behind the nose bridge
@@ -229,42 +225,6 @@ def lfw_mesh_vertices() -> np.ndarray:
                 lm = result.multi_face_landmarks[0].landmark
                 out.append(np.array([(q.x, q.y, q.z) for q in lm], np.float64) * big.shape[1])
     return np.array(out)
-
-
-# ----------------------------------------------------------------------------- geometry helpers
-
-
-def intrinsic_matrix(focal: float, image_size: tuple[int, int]) -> np.ndarray:
-    """3×3 K with fx = fy = focal and the principal point at the image centre ((W−1)/2, (H−1)/2)."""
-    h, w = image_size
-    return np.array([[focal, 0.0, (w - 1) / 2.0], [0.0, focal, (h - 1) / 2.0], [0.0, 0.0, 1.0]])
-
-
-def project_points(points: np.ndarray, poses: np.ndarray, camera: np.ndarray) -> np.ndarray:
-    """Pinhole projection [T,N,2] of head-frame points [N,3] under poses [T,4,4] with K [3,3]."""
-    x = np.einsum("tij,nj->tni", poses[:, :3, :3], points) + poses[:, None, :3, 3]
-    uv = x[..., :2] / x[..., 2:3]
-    return uv * (camera[0, 0], camera[1, 1]) + (camera[0, 2], camera[1, 2])
-
-
-def _rotvec(r: np.ndarray) -> np.ndarray:
-    return cv2.Rodrigues(np.ascontiguousarray(r, np.float64))[0].ravel()
-
-
-def _rotmat(v: np.ndarray) -> np.ndarray:
-    return cv2.Rodrigues(np.ascontiguousarray(v, np.float64).reshape(3, 1))[0]
-
-
-def _mean_rotation(rs: np.ndarray) -> np.ndarray:
-    """Chordal L2 mean of rotations [N,3,3] (projection of their sum onto SO(3))."""
-    u, _, vt = np.linalg.svd(rs.sum(0))
-    return u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
-
-
-def _angle_deg(r: np.ndarray) -> np.ndarray:
-    """Rotation angle(s) in degrees of [...,3,3] matrices (geodesic distance to the identity)."""
-    v = np.stack([r[..., 2, 1] - r[..., 1, 2], r[..., 0, 2] - r[..., 2, 0], r[..., 1, 0] - r[..., 0, 1]], axis=-1)
-    return np.degrees(np.arctan2(np.linalg.norm(v, axis=-1), np.trace(r, axis1=-2, axis2=-1) - 1.0))  # precise near 0 and π
 
 
 # ----------------------------------------------------------------------------- the fit
@@ -298,7 +258,7 @@ class HeadPoseFit:
     def camera_matrix(self) -> np.ndarray:
         """3×3 K."""
         i = self.intrinsics
-        return np.array([[i["fx"], 0.0, i["cx"]], [0.0, i["fy"], i["cy"]], [0.0, 0.0, 1.0]])
+        return camera.camera_matrix(i["fx"], i["fy"], i["cx"], i["cy"])
 
 
 def _pnp(obj: np.ndarray, img: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -376,7 +336,7 @@ def focal_search(obj: np.ndarray, pts: np.ndarray, image_size: tuple[int, int], 
     """
 
     def error(f: float) -> float:
-        sse = _fit_frames(obj, pts, intrinsic_matrix(f, image_size))[2]
+        sse = _fit_frames(obj, pts, camera.intrinsic_matrix(f, image_size))[2]
         return float(np.nanmean(sse) / len(obj)) if np.isfinite(sse).any() else math.inf
 
     return log_focal_search(error, focal_range, grid, iterations)
@@ -457,7 +417,7 @@ def fit_head_poses(points: np.ndarray, image_size: tuple[int, int], focal: float
             raise InputError(f"head pose: focal must be positive, got {focal}")
         curve, rng = np.empty((0, 2)), None
     focal = float(focal)
-    k = intrinsic_matrix(focal, (h, w))
+    k = camera.intrinsic_matrix(focal, (h, w))
 
     rv, tv, sse = _fit_frames(obj, np.ascontiguousarray(sub[good]), k, desc="head pose" if len(good) > 200 else None)
     solved = np.isfinite(sse)
@@ -465,19 +425,16 @@ def fit_head_poses(points: np.ndarray, image_size: tuple[int, int], focal: float
         raise InputError(f"head pose: PnP failed on every one of the {len(good)} frames with a face (degenerate landmarks?)")
     found[good[~solved]] = False
     good, rv, tv = good[solved], rv[solved], tv[solved]
-    rots = np.array([_rotmat(v) for v in rv])
-    ref = _mean_rotation(rots)
+    rots = np.array([so3.rotvec_to_matrix(v) for v in rv])
+    ref = so3.chordal_mean(rots)
     logs = np.zeros((n, 3))
     trans = np.zeros((n, 3))
-    logs[good] = [_rotvec(ref.T @ r) for r in rots]  # small angles about the mean: no wrap
+    logs[good] = [so3.matrix_to_rotvec(ref.T @ r) for r in rots]  # small angles about the mean: no wrap
     trans[good] = tv
     logs, trans = _fill(logs, found), _fill(trans, found)
 
     def assemble(lg: np.ndarray, tr: np.ndarray) -> np.ndarray:
-        out = np.tile(np.eye(4), (n, 1, 1))
-        out[:, :3, :3] = [ref @ _rotmat(v) for v in lg]
-        out[:, :3, 3] = tr
-        return out
+        return camera.pose_matrix(np.array([ref @ so3.rotvec_to_matrix(v) for v in lg]), tr)
 
     raw = assemble(logs, trans)
     window = _window(smooth, n)
@@ -485,7 +442,7 @@ def fit_head_poses(points: np.ndarray, image_size: tuple[int, int], focal: float
 
     def rmse(poses: np.ndarray) -> np.ndarray:
         e = np.full(n, np.nan)
-        proj = project_points(obj, poses[good], k)
+        proj = camera.project_points(obj, poses[good], k)
         e[good] = np.sqrt(((proj - sub[good]) ** 2).sum(-1).mean(-1))
         return e
 
@@ -542,7 +499,7 @@ def pose_errors(estimated: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
     est, tru = est[ok], tru[ok]
     re, rt = est[:, :3, :3], tru[:, :3, :3]
     te, tt = est[:, :3, 3], tru[:, :3, 3]
-    g = _mean_rotation(np.einsum("tji,tjk->tik", rt, re))  # Σ Rₜᵀ R̂ₜ
+    g = so3.chordal_mean(np.einsum("tji,tjk->tik", rt, re))  # Σ Rₜᵀ R̂ₜ
     rel_e = np.einsum("tij,kj->tik", re, re[0])
     rel_t = np.einsum("tij,kj->tik", rt, rt[0])
     s = float((te * tt).sum() / max((te * te).sum(), 1e-300))
@@ -552,14 +509,14 @@ def pose_errors(estimated: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
     aligned = sol[0] * te - np.einsum("tij,j->ti", rt, sol[1:])
     return {
         "frames": int(ok.sum()),
-        "rotation_deg": _stats(_angle_deg(np.einsum("tij,tkj->tik", re, rt))),
-        "rotation_aligned_deg": _stats(_angle_deg(np.einsum("tij,tkj->tik", re, rt @ g))),
-        "relative_rotation_deg": _stats(_angle_deg(np.einsum("tij,tkj->tik", rel_e, rel_t))),
+        "rotation_deg": _stats(so3.geodesic_deg(re, rt)),
+        "rotation_aligned_deg": _stats(so3.geodesic_deg(re, rt @ g)),
+        "relative_rotation_deg": _stats(so3.geodesic_deg(rel_e, rel_t)),
         "translation_mm": _stats(1000 * np.linalg.norm(te - tt, axis=1)),
         "translation_scaled_mm": _stats(1000 * np.linalg.norm(s * te - tt, axis=1)),
         "translation_aligned_mm": _stats(1000 * np.linalg.norm(aligned - tt, axis=1)),
         "scale": s,
         "aligned_scale": float(sol[0]),
         "origin_offset_mm": [float(v) for v in 1000 * sol[1:]],
-        "offset_rotation_deg": float(_angle_deg(g)),
+        "offset_rotation_deg": float(so3.angle_deg(g)),
     }

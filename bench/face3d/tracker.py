@@ -103,17 +103,10 @@ from typing import Any
 
 import numpy as np
 
-from talkbench.face3d.template import (
-    HeadPoseFit,
-    _fill,
-    _mean_rotation,
-    _pnp,
-    _rotmat,
-    _rotvec,
-    intrinsic_matrix,
-)
+from talkbench.face3d.template import HeadPoseFit, _fill, _pnp
 from talkbench.face3d.morphable_model import MorphableModel, validate
 from talkbench.core.errors import InputError
+from talkbench.geometry import camera, so3
 
 JAW = tuple(range(17))
 WEIGHT_PRESETS = ("face", "all")
@@ -151,23 +144,6 @@ def landmark_weights(spec: str | np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the energy
-
-
-def _rodrigues(w: Any) -> Any:
-    """Rotation matrices [F,3,3] of axis-angle vectors [F,3] (torch), exact and smooth at zero."""
-    import torch
-
-    theta2 = (w * w).sum(-1, keepdim=True)[..., None]  # [F,1,1]
-    small = theta2 < 1e-8
-    theta = torch.sqrt(torch.where(small, torch.ones_like(theta2), theta2))
-    a = torch.where(small, 1.0 - theta2 / 6.0, torch.sin(theta) / theta)  # Taylor series near 0: no 0/0
-    b = torch.where(small, 0.5 - theta2 / 24.0, (1.0 - torch.cos(theta)) / (theta * theta))
-    zero = torch.zeros_like(w[..., 0])
-    k = torch.stack([torch.stack([zero, -w[..., 2], w[..., 1]], -1),
-                     torch.stack([w[..., 2], zero, -w[..., 0]], -1),
-                     torch.stack([-w[..., 1], w[..., 0], zero], -1)], -2)
-    eye = torch.eye(3, dtype=w.dtype, device=w.device).expand_as(k)
-    return eye + a * k + b * (k @ k)
 
 
 TRANSLATION_UNIT_M = 0.1
@@ -237,12 +213,12 @@ class _Problem:
     def project(self, shape: Any, rot: Any, trans: Any) -> Any:
         """Pixels [F,68,2] of head-frame points [F,68,3]."""
         cam = shape @ rot.transpose(1, 2) + trans[:, None, :]
-        z = cam[..., 2].clamp_min(1e-6)  # a face behind the camera has no projection: keep the energy finite
-        return self.torch.stack([self.f * cam[..., 0] / z + self.cx, self.f * cam[..., 1] / z + self.cy], -1)
+        # a face behind the camera has no projection: the depth floor keeps the energy finite
+        return camera.project(cam, self.f, self.f, self.cx, self.cy, min_depth=1e-6)
 
     def pose(self, omega: Any, delta: Any) -> tuple[Any, Any]:
         """Rotations [F,3,3] and translations [F,3] (metres) of pose increments on the base pose."""
-        return self.r0 @ _rodrigues(omega), self.t0 + TRANSLATION_UNIT_M * delta
+        return self.r0 @ so3.rodrigues(omega), self.t0 + TRANSLATION_UNIT_M * delta
 
     def landmark_residuals(self, alpha: Any, beta: Any, omega: Any, delta: Any, slide: bool = True) -> Any:
         """Residuals [F,68,2] (pixels) of the landmarks for the given unknowns."""
@@ -369,28 +345,22 @@ def _pnp_start(model: MorphableModel, points: np.ndarray, used: np.ndarray, k: n
             continue
         rv, tv, sse = _pnp(obj, np.ascontiguousarray(img, np.float64), k)
         if np.isfinite(sse):
-            rots[i], trans[i], ok[i] = _rotmat(rv), tv, True
+            rots[i], trans[i], ok[i] = so3.rotvec_to_matrix(rv), tv, True
     return rots, trans, ok
 
 
 def _interpolate_poses(rots: np.ndarray, trans: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rotations/translations of frames without a face interpolated between those with one (held at the ends)."""
-    ref = _mean_rotation(rots[found])
-    logs = np.array([_rotvec(ref.T @ r) for r in rots])  # small angles about the clip's mean: no wrap
+    ref = so3.chordal_mean(rots[found])
+    logs = np.array([so3.matrix_to_rotvec(ref.T @ r) for r in rots])  # small angles about the clip's mean: no wrap
     logs, tr = _fill(logs, found), _fill(trans, found)
-    return np.array([ref @ _rotmat(v) for v in logs]), tr
-
-
-def _poses(rots: np.ndarray, trans: np.ndarray) -> np.ndarray:
-    out = np.tile(np.eye(4), (len(rots), 1, 1))
-    out[:, :3, :3], out[:, :3, 3] = rots, trans
-    return out
+    return np.array([ref @ so3.rotvec_to_matrix(v) for v in logs]), tr
 
 
 def _fit(model: MorphableModel, points: np.ndarray, weights: np.ndarray, focal: float, size: tuple[int, int],
          sigma: float, device: str, iterations: int) -> tuple[_Problem, np.ndarray, int]:
     """Stage-2 fit (no smoothness) of frames [F,68,2] at `focal`: (problem, frames solved, energy evaluations)."""
-    k = intrinsic_matrix(focal, size)
+    k = camera.intrinsic_matrix(focal, size)
     used = weights > 0
     rots, trans, ok = _pnp_start(model, points, used, k)
     pts = points.copy()
@@ -526,7 +496,7 @@ def _track(pts: np.ndarray, size: tuple[int, int], model: MorphableModel, wts: n
         settings["focal_at_bound"] = bool(focal <= curve[0, 0] * 1.0001 or focal >= curve[-1, 0] * 0.9999)
         near = curve[curve[:, 1] <= curve[:, 1].min() * 1.01**2, 0]
         settings["focal_within_1pct_rmse"] = [float(near.min()), float(near.max())]
-    return FaceTrackFit(poses=_poses(rot, tr), intrinsics=intr, rmse=rmse, focal=focal, focal_curve=curve,
-                        raw_poses=_poses(raw_rot, raw_tr), raw_rmse=raw_rmse, found=found,
+    return FaceTrackFit(poses=camera.pose_matrix(rot, tr), intrinsics=intr, rmse=rmse, focal=focal, focal_curve=curve,
+                        raw_poses=camera.pose_matrix(raw_rot, raw_tr), raw_rmse=raw_rmse, found=found,
                         points=tuple(int(i) for i in np.flatnonzero(used)), settings=settings, id_coeffs=alpha,
                         exp_coeffs=exp, raw_exp_coeffs=raw_exp, weights=wts, model=model.summary())

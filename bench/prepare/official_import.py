@@ -45,7 +45,9 @@ talkbench's `head_pose` is head→camera in OpenCV axes (x right, y down, z forw
 frame's y down and z into the head (`talkbench.face3d.template`). Both frames differ from the official
 ones by the same axis flip D = diag(1, −1, −1, 1) (camera: x_cv = D x_gl; head: x_bfm = D x_tb), so
 
-    head_pose = D · C⁻¹ · D        and back        C = D · head_pose⁻¹ · D.
+    head_pose = D · C⁻¹ · D        and back        C = D · head_pose⁻¹ · D
+
+(`talkbench.geometry.camera.pose_from_opengl` and `pose_to_opengl`).
 
 A frontal face (C = [I | (0, 0, d)], the camera d metres in front of the face) becomes
 [I | (0, 0, d)] in talkbench too: no rotation, the head d metres in front of the camera.
@@ -80,10 +82,9 @@ from talkbench.prepare.preprocess import content_digest
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
 from talkbench.core.types import Clip, SAMPLE_RATE
+from talkbench.geometry import camera
 
 FPS = 25.0
-FLIP = np.diag([1.0, -1.0, -1.0, 1.0])
-"""D: the OpenGL ↔ OpenCV camera axes, and the official 3DMM ↔ talkbench head axes."""
 FEATURE_FILES = (("aud_ds.npy", "DeepSpeech"), ("aud_hu.npy", "HuBERT"), ("aud_eo.npy", "wav2vec (Esperanto)"),
                  ("aud.npy", "precomputed (aud.npy)"))
 PARSING_CLASSES = {"head": (255, 0, 0), "neck": (0, 255, 0), "torso": (0, 0, 255), "background": (255, 255, 255)}
@@ -94,18 +95,6 @@ HEAD_POSE_CONVENTION = (
     "3DMM face tracker (BFM 2009) with y and z flipped (x to the image's right in a frontal view, y down, z into the "
     "head), origin at the 3DMM mean shape's centroid; converted from transform_matrix C as D C^-1 D, D = diag(1,-1,-1,1)"
 )
-
-
-def official_to_head_pose(transform_matrix: np.ndarray) -> np.ndarray:
-    """talkbench head→camera pose(s) [...,4,4] of official camera→head `transform_matrix` [...,4,4]: D C⁻¹ D."""
-    c = np.asarray(transform_matrix, np.float64)
-    return FLIP @ np.linalg.inv(c) @ FLIP
-
-
-def head_pose_to_official(head_pose: np.ndarray) -> np.ndarray:
-    """The official `transform_matrix` [...,4,4] of talkbench head→camera pose(s): D P⁻¹ D."""
-    p = np.asarray(head_pose, np.float64)
-    return FLIP @ np.linalg.inv(p) @ FLIP
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -259,7 +248,7 @@ def import_official(card_name: str, directory: str | Path, out_dir: Path | None 
         raise InputError(f"{root}: transform_matrix entries must be 4x4 ({exc})") from exc
     if c2w.shape != (n, 4, 4) or not np.isfinite(c2w).all():
         raise InputError(f"{root}: transform_matrix entries must be finite 4x4 matrices, got {c2w.shape}")
-    annotations["head_pose"] = official_to_head_pose(c2w).astype(np.float32)
+    annotations["head_pose"] = camera.pose_from_opengl(c2w).astype(np.float32)
     focal = float(train["focal_len"])
     meta["intrinsics"] = {"fx": focal, "fy": focal, "cx": float(train["cx"]) - 0.5, "cy": float(train["cy"]) - 0.5,
                           "width": int(w), "height": int(h)}

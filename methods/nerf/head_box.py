@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from talkbench.core.errors import InputError
+from talkbench.geometry import camera
 
 
 @dataclass
@@ -45,13 +46,10 @@ class HeadGeometry:
 
     def camera_to_nerf(self, poses: np.ndarray) -> np.ndarray:
         """Camera-to-NeRF transforms [T, 4, 4] of head->camera poses [T, 4, 4]."""
-        rot = poses[:, :3, :3].astype(np.float64)
-        t = poses[:, :3, 3].astype(np.float64)
-        rt = np.transpose(rot, (0, 2, 1))
-        origin = -np.einsum("tij,tj->ti", rt, t)
+        to_head = camera.invert(poses)  # camera→head, metres
         out = np.zeros((len(poses), 4, 4), np.float32)
-        out[:, :3, :3] = rt
-        out[:, :3, 3] = (origin - np.asarray(self.centre)[None]) / self.scale
+        out[:, :3, :3] = to_head[:, :3, :3]
+        out[:, :3, 3] = (to_head[:, :3, 3] - np.asarray(self.centre)[None]) / self.scale
         out[:, 3, 3] = 1.0
         return out
 
@@ -60,10 +58,8 @@ class HeadGeometry:
         c, h = np.asarray(self.centre), np.asarray(self.half)
         signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], np.float64)
         corners = c[None] + signs * h[None]  # [8, 3] head frame
-        cam = np.einsum("tij,kj->tki", poses[:, :3, :3].astype(np.float64), corners) + poses[:, None, :3, 3]
-        z = np.maximum(cam[..., 2], 1e-6)
-        u = fx * cam[..., 0] / z + cx
-        v = fy * cam[..., 1] / z + cy
+        uv = camera.project(camera.transform_points(poses.astype(np.float64), corners), fx, fy, cx, cy, min_depth=1e-6)
+        u, v = uv[..., 0], uv[..., 1]
         r0 = np.clip(np.floor(v.min(1)) - 1, 0, height - 1)
         r1 = np.clip(np.ceil(v.max(1)) + 2, r0 + 1, height)
         c0 = np.clip(np.floor(u.min(1)) - 1, 0, width - 1)

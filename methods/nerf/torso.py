@@ -28,12 +28,10 @@ smoke profile: +4 dB on the torso and background after 500 steps).
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 from torch import nn
 
+from talkbench.geometry import so3
 from talkbench.methods.nerf.fields import MLP, IndividualCodes
 from talkbench.methods.nerf.hash_grid import HashGridConfig, make_hash_grid
 
@@ -63,15 +61,6 @@ def pixel_coords(pixel_index: torch.Tensor, height: int, width: int) -> torch.Te
     rows = torch.div(pixel_index, width, rounding_mode="floor").float()
     cols = (pixel_index % width).float()
     return torch.stack([cols / max(width - 1, 1) * 2 - 1, rows / max(height - 1, 1) * 2 - 1], dim=-1)
-
-
-def euler_xyz(rot: torch.Tensor) -> torch.Tensor:
-    """XYZ Euler angles [..., 3] of rotation matrices [..., 3, 3] (R = Rx Ry Rz convention of pytorch3d's 'XYZ')."""
-    # R = Rx(a) Ry(b) Rz(c): R[0,2] = sin b, R[1,2] = -sin a cos b, R[2,2] = cos a cos b, R[0,1] = -cos b sin c, R[0,0] = cos b cos c
-    b = torch.asin(rot[..., 0, 2].clamp(-1.0, 1.0))
-    a = torch.atan2(-rot[..., 1, 2], rot[..., 2, 2])
-    c = torch.atan2(-rot[..., 0, 1], rot[..., 0, 0])
-    return torch.stack([a, b, c], dim=-1)
 
 
 class TorsoField(nn.Module):
@@ -117,7 +106,7 @@ class TorsoField(nn.Module):
             cam = pts[None] @ poses[:, :3, :3].transpose(1, 2) + poses[:, None, :3, 3]  # [B, 3, 3]
             proj = cam[..., :2] / cam[..., 2:3].clamp(min=1e-6)
             return proj.reshape(poses.shape[0], 6)
-        return torch.cat([euler_xyz(poses[:, :3, :3]), poses[:, :3, 3]], dim=-1)
+        return torch.cat([so3.euler_xyz(poses[:, :3, :3]), poses[:, :3, 3]], dim=-1)
 
     @torch.no_grad()
     def set_pose_statistics(self, poses: torch.Tensor) -> None:
@@ -159,12 +148,3 @@ def torso_entropy(alpha: torch.Tensor) -> torch.Tensor:
     """Mean binary entropy (bits) of alphas, pushing them to 0 or 1 (the references' 1e-4 weighted term)."""
     a = alpha.clamp(1e-5, 1 - 1e-5)
     return (-a * torch.log2(a) - (1 - a) * torch.log2(1 - a)).mean()
-
-
-def rotation_from_euler_xyz(angles: np.ndarray) -> np.ndarray:
-    """Inverse of `euler_xyz` for tests: R = Rx(a) Ry(b) Rz(c)."""
-    a, b, c = (float(v) for v in angles)
-    rx = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
-    ry = np.array([[math.cos(b), 0, math.sin(b)], [0, 1, 0], [-math.sin(b), 0, math.cos(b)]])
-    rz = np.array([[math.cos(c), -math.sin(c), 0], [math.sin(c), math.cos(c), 0], [0, 0, 1]])
-    return rx @ ry @ rz

@@ -40,6 +40,7 @@ import torch
 from tqdm import tqdm
 
 from talkbench.core.errors import InputError
+from talkbench.geometry import camera
 from talkbench.prepare.pipeline import AnnotationPass, PassInputs, PassResult
 
 
@@ -129,7 +130,12 @@ def select_steady_points(tracks: np.ndarray, start: np.ndarray, width: int, heig
 
 
 def _rodrigues(omega: torch.Tensor) -> torch.Tensor:
-    """Rotation matrices [T, 3, 3] of axis-angle vectors [T, 3] (differentiable, safe at 0)."""
+    """Rotation matrices [T, 3, 3] of axis-angle vectors [T, 3] (differentiable, safe at 0).
+
+    Not `talkbench.geometry.so3.rodrigues`: this form (unit axis, θ floored at 1e-6 by the 1e-12 under the root)
+    rounds differently from that one's, and 8000 Adam steps turn a last-bit difference into other stabilized poses,
+    a stored annotation. Switching to the shared form is a change of results, to be made (and re-measured) on its own.
+    """
     theta = torch.sqrt((omega ** 2).sum(-1, keepdim=True) + 1e-12)[..., None]   # [T, 1, 1]
     k = omega / theta[..., 0]
     zero = torch.zeros_like(k[:, 0])
@@ -137,13 +143,6 @@ def _rodrigues(omega: torch.Tensor) -> torch.Tensor:
                       torch.stack([-k[:, 1], k[:, 0], zero], -1)], 1)
     eye = torch.eye(3, dtype=omega.dtype, device=omega.device).expand_as(kx)
     return eye + torch.sin(theta) * kx + (1 - torch.cos(theta)) * (kx @ kx)
-
-
-def _project(points: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor, k: tuple[float, float, float, float]) -> torch.Tensor:
-    cam = points[None] @ rot.transpose(1, 2) + trans[:, None]                   # [T, N, 3]
-    fx, fy, cx, cy = k
-    z = cam[..., 2].clamp(min=1e-4)
-    return torch.stack([fx * cam[..., 0] / z + cx, fy * cam[..., 1] / z + cy], -1)
 
 
 def bundle_adjust(tracks: np.ndarray, poses: np.ndarray, intrinsics: dict[str, Any],
@@ -160,7 +159,8 @@ def bundle_adjust(tracks: np.ndarray, poses: np.ndarray, intrinsics: dict[str, A
     def loss_fn() -> torch.Tensor:
         """Mean squared reprojection error (px²) of the points under the corrected poses."""
         rot = _rodrigues(omega) @ r0
-        return ((_project(points, rot, t0 + dt, k) - target) ** 2).sum(-1).mean()
+        cam = points[None] @ rot.transpose(1, 2) + (t0 + dt)[:, None]  # [T, N, 3]
+        return ((camera.project(cam, *k, min_depth=1e-4) - target) ** 2).sum(-1).mean()
 
     stats: dict[str, float] = {}
     with torch.no_grad():

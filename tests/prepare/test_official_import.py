@@ -14,7 +14,8 @@ import soundfile as sf
 from talkbench.cli.main import main
 from talkbench.core.types import SAMPLE_RATE
 from talkbench.datasets.clip_meta import background_image
-from talkbench.prepare.official_import import head_pose_to_official, import_official, official_to_head_pose, parsing_masks
+from talkbench.geometry.camera import pose_from_opengl, pose_to_opengl
+from talkbench.prepare.official_import import import_official, parsing_masks
 from talkbench.prepare.passes.audio_features import AUDIO_FEATURES_DEFAULT
 from tests.prepare import SIZE
 
@@ -54,12 +55,12 @@ def test_official_pose_conversion_matches_the_tracker_projection() -> None:
     for _ in range(5):
         euler = rng.uniform(-0.3, 0.3, 3)
         trans = np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), rng.uniform(-8, -6)])
-        pose = official_to_head_pose(_official_transform(euler, trans))
+        pose = pose_from_opengl(_official_transform(euler, trans))
         x = (pts_dm / 10.0) @ FLIP3 @ pose[:3, :3].T + pose[:3, 3]  # talkbench head frame: y, z flipped; metres
         uv = f * x[:, :2] / x[:, 2:3] + (cx - 0.5, cy - 0.5)  # talkbench pixel centres at integers
         assert np.allclose(uv, _tracker_project(pts_dm, euler, trans, f, cx, cy) - 0.5, atol=1e-6)
-        assert np.allclose(head_pose_to_official(pose), _official_transform(euler, trans), atol=1e-12)
-    frontal = official_to_head_pose(_official_transform(np.zeros(3), np.array([0.0, 0.0, -7.0])))
+        assert np.allclose(pose_to_opengl(pose), _official_transform(euler, trans), atol=1e-12)
+    frontal = pose_from_opengl(_official_transform(np.zeros(3), np.array([0.0, 0.0, -7.0])))
     assert np.allclose(frontal, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.7], [0, 0, 0, 1]])
 
 
@@ -80,7 +81,7 @@ def _official_dir(root: Path, portrait, n: int = 8, n_train: int = 6) -> tuple[P
         parse[torso & (np.arange(SIZE)[:, None] < 90)] = (0, 255, 0)  # the upper torso painted as neck
         parse[portrait.annotations["head_mask"][i] > 0] = (255, 0, 0)
         cv2.imwrite(str(root / "parsing" / f"{i}.png"), parse)
-        frames.append({"img_id": i, "aud_id": i, "transform_matrix": head_pose_to_official(poses[i]).tolist()})
+        frames.append({"img_id": i, "aud_id": i, "transform_matrix": pose_to_opengl(poses[i]).tolist()})
     for name, part in (("train", frames[:n_train]), ("val", frames[n_train:])):
         (root / f"transforms_{name}.json").write_text(json.dumps({"focal_len": f, "cx": SIZE / 2, "cy": SIZE / 2, "frames": part}))
     cv2.imwrite(str(root / "bc.jpg"), np.full((SIZE, SIZE, 3), 200, np.uint8))
@@ -111,7 +112,7 @@ def test_official_import_round_trip(portrait, tmp_path: Path, bench_home: Path) 
     assert np.abs(background_image(clip).astype(int) - 200).max() <= 2
     # the conversion recorded and reversible from what was stored
     again = json.loads((root / "transforms_val.json").read_text())["frames"][0]["transform_matrix"]
-    assert np.allclose(head_pose_to_official(ann["head_pose"][6]), again, atol=1e-5)
+    assert np.allclose(pose_to_opengl(ann["head_pose"][6]), again, atol=1e-5)
 
 
 def test_official_import_cli_and_errors(portrait, tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
