@@ -366,6 +366,17 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return savgol_filter(values, window, 2, axis=0, mode="interp") if window else values.copy()
 
 
+def checked_track(points: np.ndarray, image_size: tuple[int, int], who: str) -> tuple[np.ndarray, int, int]:
+    """(float64 landmarks [T,68,2], H, W) of a landmark track and its image size, or an InputError naming `who`."""
+    pts = np.asarray(points, np.float64)
+    if pts.ndim != 3 or pts.shape[1:] != (68, 2):
+        raise InputError(f"{who}: landmarks must be [T,68,2], got {pts.shape}")
+    h, w = (int(v) for v in image_size)
+    if h <= 0 or w <= 0:
+        raise InputError(f"{who}: image_size must be positive (H, W), got {tuple(image_size)}")
+    return pts, h, w
+
+
 def fit_head_poses(points: np.ndarray, image_size: tuple[int, int], focal: float | None = None,
                    focal_range: tuple[float, float] | None = None, smooth: int = 7,
                    use_points: tuple[int, ...] = RIGID_POINTS, template: np.ndarray | None = None,
@@ -388,12 +399,7 @@ def fit_head_poses(points: np.ndarray, image_size: tuple[int, int], focal: float
     last) and their `rmse` is NaN. A wrong detection that still has all points is not caught.
     Raises `InputError` when no frame has a face.
     """
-    pts = np.asarray(points, np.float64)
-    if pts.ndim != 3 or pts.shape[1:] != (68, 2):
-        raise InputError(f"head pose: landmarks must be [T,68,2], got {pts.shape}")
-    h, w = (int(v) for v in image_size)
-    if h <= 0 or w <= 0:
-        raise InputError(f"head pose: image_size must be positive (H, W), got {tuple(image_size)}")
+    pts, h, w = checked_track(points, image_size, "head pose")
     idx = np.asarray(use_points, int)
     if len(idx) < 6 or len(set(idx.tolist())) != len(idx) or idx.min() < 0 or idx.max() > 67:
         raise InputError(f"head pose: use_points must be at least 6 distinct iBUG indices 0-67, got {tuple(use_points)}")

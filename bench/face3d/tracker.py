@@ -103,7 +103,7 @@ from typing import Any
 
 import numpy as np
 
-from talkbench.face3d.template import HeadPoseFit, _fill, _pnp
+from talkbench.face3d.template import HeadPoseFit, _fill, _pnp, checked_track
 from talkbench.face3d.morphable_model import MorphableModel, validate
 from talkbench.core.errors import InputError
 from talkbench.geometry import camera, so3
@@ -405,12 +405,7 @@ def track_face(points: np.ndarray, image_size: tuple[int, int], model: Morphable
     """
     from talkbench.infra.devices import resolve_device
 
-    pts = np.asarray(points, np.float64)
-    if pts.ndim != 3 or pts.shape[1:] != (68, 2):
-        raise InputError(f"face tracker: landmarks must be [T,68,2], got {pts.shape}")
-    h, w = (int(v) for v in image_size)
-    if h <= 0 or w <= 0:
-        raise InputError(f"face tracker: image_size must be positive (H, W), got {tuple(image_size)}")
+    pts, h, w = checked_track(points, image_size, "face tracker")
     model = validate(model)
     wts = landmark_weights(weights)
     used = wts > 0

@@ -24,33 +24,14 @@ from typing import Any, ClassVar
 
 from talkbench.methods.er_nerf.config import ERNeRFConfig
 from talkbench.methods.er_nerf.model import ERNeRFModel
-from talkbench.methods.nerf.config import TINY_SIZES
+from talkbench.methods.nerf.config import SMOKE_SCHEDULE, TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 
 SMOKE: dict[str, Any] = {
-    # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
-    # third on the lips (so the audio-driven mouth is learnt in a short run), small grids, coarse occupancy grid.
-    "device": "cpu",
-    "threads": 1,  # bit-reproducible runs (NeRFConfig.threads)
-    "stages.iters": 1000,
-    "stages.lips_iters": 100,  # only when the AlexNet weights are installed
-    "stages.torso_iters": 500,
-    "stages.log_every": 10,
-    "sampling.num_rays": 1024,
-    "sampling.torso_num_rays": 2048,
-    "sampling.frames_per_step": 4,
-    "sampling.box_fraction": 0.95,
-    "sampling.lips_fraction": 0.3,
-    "sampling.num_steps": 16,
-    "sampling.max_ray_batch": 8192,
-    "occupancy.resolution": 32,
-    "occupancy.warmup": 20,
-    "occupancy.update_interval": 16,
+    **SMOKE_SCHEDULE,
     "head.grid.levels": 8,
     "head.grid.base_resolution": 16,
     "head.grid.desired_resolution": 128,
-    "torso.grid.levels": 8,
-    "torso.grid.desired_resolution": 256,
 }
 """ER-NeRF's smoke profile (the `paper` profile is `ERNeRFConfig`'s defaults)."""
 

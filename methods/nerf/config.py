@@ -193,6 +193,31 @@ class NeRFConfig(MethodConfig):
     torso: TorsoConfig = field(default_factory=TorsoConfig)
 
 
+SMOKE_SCHEDULE: dict[str, int | float | str] = {
+    # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
+    # third on the lips (so the audio-driven mouth is learnt in a short run), a coarse occupancy grid; each
+    # method's smoke profile adds its grid sizes.
+    "device": "cpu",
+    "threads": 1,  # bit-reproducible runs (NeRFConfig.threads)
+    "stages.iters": 1000,
+    "stages.lips_iters": 100,  # only when the AlexNet weights are installed
+    "stages.torso_iters": 500,
+    "stages.log_every": 10,
+    "sampling.num_rays": 1024,
+    "sampling.torso_num_rays": 2048,
+    "sampling.frames_per_step": 4,
+    "sampling.box_fraction": 0.95,
+    "sampling.lips_fraction": 0.3,
+    "sampling.num_steps": 16,
+    "sampling.max_ray_batch": 8192,
+    "occupancy.resolution": 32,
+    "occupancy.warmup": 20,
+    "occupancy.update_interval": 16,
+    "torso.grid.levels": 8,
+    "torso.grid.desired_resolution": 256,
+}
+"""The smoke profiles' shared schedule (overrides of a method's paper defaults)."""
+
 TINY_SIZES: dict[str, int] = {
     # A few steps of every stage at sizes a 64 px clip needs: plumbing checks (tests/kit), not quality.
     "stages.iters": 6,

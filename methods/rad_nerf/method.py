@@ -21,30 +21,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from talkbench.methods.nerf.config import TINY_SIZES
+from talkbench.methods.nerf.config import SMOKE_SCHEDULE, TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.rad_nerf.config import RADNeRFConfig
 from talkbench.methods.rad_nerf.model import RADNeRFModel
 
 SMOKE: dict[str, Any] = {
-    # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
-    # third on the lips (so the audio-driven mouth is learnt in a short run), small grids, coarse occupancy grid.
-    "device": "cpu",
-    "threads": 1,  # bit-reproducible runs (NeRFConfig.threads)
-    "stages.iters": 1000,
-    "stages.lips_iters": 100,  # only when the AlexNet weights are installed
-    "stages.torso_iters": 500,
-    "stages.log_every": 10,
-    "sampling.num_rays": 1024,
-    "sampling.torso_num_rays": 2048,
-    "sampling.frames_per_step": 4,
-    "sampling.box_fraction": 0.95,
-    "sampling.lips_fraction": 0.3,
+    **SMOKE_SCHEDULE,
     "sampling.num_steps": 12,
-    "sampling.max_ray_batch": 8192,
-    "occupancy.resolution": 32,
-    "occupancy.warmup": 20,
-    "occupancy.update_interval": 16,
     # RAD-NeRF's own rates (5e-3 / 5e-4, decaying to 0.1x) leave the head and torso underfit
     # after a thousand steps; ER-NeRF's rates are used for the short schedule.
     "optim.lr": 1e-2,
@@ -55,8 +39,6 @@ SMOKE: dict[str, Any] = {
     "ambient_grid.levels": 6,
     "ambient_grid.log2_hashmap_size": 14,
     "ambient_grid.desired_resolution": 256,
-    "torso.grid.levels": 8,
-    "torso.grid.desired_resolution": 256,
 }
 """RAD-NeRF's smoke profile (the `paper` profile is `RADNeRFConfig`'s defaults)."""
 
