@@ -140,6 +140,9 @@ def _execute(job: JobContext) -> JobRecord:
     prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": card.data.get("generator", {}).get("seed")},
             "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": job.device, **output.provenance}
     output.write(prov)
+    for results in output.results.values():  # the numerics mode travels with every value (a baseline states its own)
+        for res in results.values():
+            res.details.setdefault("numerics", prov["numerics"]["mode"])
     ground_truth = job.method.capabilities().uses_ground_truth
     rows = [
         ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,

@@ -86,7 +86,8 @@ def compare(baseline: dict[str, Any], store: Store) -> list[Comparison]:
         current = row.value if row.unavailable_reason is None else None
         if entry.get("dataset_sha") and row.dataset_sha and entry["dataset_sha"] != row.dataset_sha:
             out.append(Comparison(key, base, current, tol, "FAIL",
-                                  f"dataset content differs (baseline {entry['dataset_sha']}, now {row.dataset_sha})"))
+                                  f"dataset content differs (baseline {entry['dataset_sha']}, now {row.dataset_sha}"
+                                  f"{_numerics_hint(baseline)})"))
         elif base is None and current is None:
             out.append(Comparison(key, base, current, tol, "ok", "unavailable in both"))
         elif base is None:
@@ -98,6 +99,12 @@ def compare(baseline: dict[str, Any], store: Store) -> list[Comparison]:
         else:
             out.append(Comparison(key, base, current, tol, "FAIL", "moved beyond tolerance"))
     return out
+
+
+def _numerics_hint(baseline: dict[str, Any]) -> str:
+    """Why data may differ with the same code: the baseline's numerics mode (the generators' floats follow it)."""
+    mode = baseline.get("numerics")
+    return f"; the baseline was made with --numerics {mode}: rerun in that mode" if mode else ""
 
 
 def report(comparisons: list[Comparison]) -> str:
@@ -127,7 +134,9 @@ def write_baseline(path: Path, store: Store, profile: str, tolerances: dict[str,
     entries = [{**{f: getattr(r, f) for f in KEY_FIELDS}, "value": _encode(r.value if r.unavailable_reason is None else None),
                 "dataset_sha": r.dataset_sha} for r in rows]
     entries.sort(key=lambda e: tuple(str(e[f]) for f in KEY_FIELDS))
+    modes = sorted({str((r.details or {}).get("numerics", "native")) for r in rows})
     data = {"description": "Regression baseline for `bench check`: the latest stored values; tolerance = abs + rel*|baseline|.",
-            "profile": profile, "tolerances": tolerances, "entries": entries}
+            "profile": profile, "numerics": modes[0] if len(modes) == 1 else "mixed: " + ", ".join(modes),
+            "tolerances": tolerances, "entries": entries}
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return len(entries)
