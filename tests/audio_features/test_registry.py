@@ -35,6 +35,7 @@ def test_snapshot_entries_and_missing_weights(bench_home: Path) -> None:
     ae.require("log-mel")  # no weights needed
 
 
+@pytest.mark.slow
 def test_frame_rates_and_the_log_mel_default(installed: dict[str, Path]) -> None:
     audio = _speech(2.0, 11)
     at25, _ = ae.extract("hubert", audio, 50, 25.0)

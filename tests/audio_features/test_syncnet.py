@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 
+@pytest.mark.slow
 def test_syncnet_lip_encoder_is_syncnets_audio_tower_on_centred_mfcc_windows(bench_home: Path) -> None:
     """`syncnet`: frame i's embedding is forward_aud of MFCC rows 4(i-2) .. 4(i+3), zero-padded at the ends."""
     from syncnet_python.SyncNetModel import S

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from talkbench.infra.hashing import code_version, import_closure, stable_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +58,7 @@ def _staged_versions(tmp_path: Path, edits: dict[str, str]) -> dict[str, str]:
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 def test_editing_code_retrains_exactly_its_users(tmp_path: Path) -> None:
     """Editing the SyncNet loader retrains SyncTalk and WildTalker (their lip encoder) but not the static baseline;
     editing WildTalker's temporal mask retrains WildTalker only; editing a metric retrains nothing. (ER-NeRF retrains
@@ -71,6 +74,7 @@ def test_editing_code_retrains_exactly_its_users(tmp_path: Path) -> None:
     assert metric == base
 
 
+@pytest.mark.slow
 def test_code_version_is_path_independent(tmp_path: Path) -> None:
     """Two copies of the same code in different folders give the same key (module names, not paths, are hashed)."""
     first = _staged_versions(tmp_path / "x", {})

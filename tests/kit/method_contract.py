@@ -1,6 +1,6 @@
 """The method-contract kit: what every registered method must do, checked the same way for each.
 
-Parametrised from the registry (`tests/methods/test_method_contract.py`), so a new method is checked the moment it
+Parametrised from the registry (`tests/methods/test_methods.py`), so a new method is checked the moment it
 is registered. For video methods (`Method`): train -> render shapes and dtype, determinism (same seed, same frames),
 checkpoint round-trip (a copied checkpoint renders the same frames with a fresh method object), refusing a clip
 without its declared annotations with a one-line error naming them, and a documented config whose profiles are

@@ -7,7 +7,7 @@ formula). `check_case` asserts the class's value equals it within the case's tol
 average to the value, that identical inputs score at least as well, and that the protocol is recorded.
 Metrics whose reference needs weights or a program (LPIPS: the lpips package; LSE: syncnet_python's
 SyncNetInstance; AUE: OpenFace's CSV; LMD: the landmark backends) are checked in their own test modules against
-those references; `REFERENCE_TESTS` names them, and `tests/metrics/test_metric_reference.py` checks that every
+those references; `REFERENCE_TESTS` names them, and `tests/metrics/test_metrics.py` checks that every
 registered metric is covered one way or the other.
 """
 

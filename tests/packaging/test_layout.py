@@ -6,6 +6,8 @@ import ast
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = {"bench": "talkbench", "methods": "talkbench.methods", "metrics": "talkbench.metrics"}
 
@@ -50,6 +52,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_no_bare_first_party_imports() -> None:
     """`bench`, `methods` and `metrics` are folders, not importable names: everything imports `talkbench`."""
     offenders = []

@@ -26,6 +26,7 @@ def test_mediapipe_mapping_puts_the_mouth_points_on_the_mouth(astronaut_face: np
     assert np.linalg.norm(eyes[6:].mean(axis=0) - [247.0, 103.0]) < 6.0
 
 
+@pytest.mark.slow
 def test_fan_loads_from_the_registry_and_never_downloads(bench_home: Path, tmp_path: Path, astronaut_face: np.ndarray,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import torch

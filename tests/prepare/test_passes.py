@@ -36,6 +36,7 @@ def test_stabilizer_is_synctalks_pass_found_through_the_entry_points() -> None:
     assert StabilizerPass.requires == {"head_pose", "landmarks", "intrinsics"}
 
 
+@pytest.mark.slow
 def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
     from talkbench.prepare.preprocess import PreprocessOptions, preprocess
     from talkbench.core.registries import METHODS
@@ -60,7 +61,7 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
 
 
 def _model() -> MorphableModel:
-    """TEMPLATE_68 + smooth identity and expression deformations of a few millimetres (tests/test_face_tracker.py's model)."""
+    """TEMPLATE_68 + smooth identity and expression deformations of a few millimetres (the model of tests/kit/face3d.py)."""
     m = TEMPLATE_68
     x, y = m[:, 0], m[:, 1]
     ident = np.zeros((68, 3, 5))
@@ -81,6 +82,7 @@ def _model() -> MorphableModel:
                           name="synthetic-test", description="test model: TEMPLATE_68 + smooth deformations")
 
 
+@pytest.mark.slow
 def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from talkbench.cli.main import main
     from talkbench.datasets.cards import load_dataset

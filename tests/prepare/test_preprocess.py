@@ -176,6 +176,7 @@ def test_audio_feature_files_are_checked(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- --for METHOD
 
 
+@pytest.mark.slow
 def test_prepare_for_a_method_makes_what_it_needs_then_only_what_is_missing(prepared, bench_home: Path,
                                                                            capsys: pytest.CaptureFixture[str]) -> None:
     from talkbench.datasets.cards import get_card, prepared_dir

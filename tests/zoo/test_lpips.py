@@ -25,6 +25,7 @@ def test_missing_backbone_says_how_to_install(lpips_env) -> None:
         get_model("vgg")
 
 
+@pytest.mark.slow
 def test_lpips_model_cached_per_file(installed_alexnet) -> None:
     from talkbench.zoo import lpips as lpips_mod
 
@@ -37,7 +38,7 @@ def test_lpips_model_cached_per_file(installed_alexnet) -> None:
 @pytest.mark.needs_weights("alexnet")
 def test_the_installed_alexnet_gives_the_packages_lpips() -> None:
     """With the real ImageNet AlexNet from the registry, talkbench's LPIPS equals the lpips package's on the same frames
-    (the random-weight version of this check runs everywhere: tests/test_image_metrics.py)."""
+    (the random-weight version of this check runs everywhere: tests/metrics/image/test_lpips.py)."""
     import numpy as np
     import torch
     from skimage import data

@@ -61,6 +61,7 @@ def test_lse_clip_too_short_is_unavailable_never_zero(installed_both) -> None:
         json.dumps(d)
 
 
+@pytest.mark.slow
 def test_lse_no_face_track_reason_with_random_detector(installed_both) -> None:
     from talkbench.metrics.sync.lse import LSED
 

@@ -96,6 +96,7 @@ def test_mfcc_layout_and_window_count() -> None:
     assert count_windows(5, len(pcm)) == 0
 
 
+@pytest.mark.slow
 def test_lse_from_crops_matches_syncnet_instance(installed_syncnet, tmp_path) -> None:
     import cv2
     from scipy.io import wavfile

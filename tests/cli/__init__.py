@@ -1,0 +1,1 @@
+"""Tests of bench/cli/ (the `bench` command)."""

@@ -1,0 +1,1 @@
+"""Tests of bench/harness/ (the driver, jobs, stages, run directories, denoise API)."""

@@ -1,0 +1,1 @@
+"""Tests of bench/harness/tasks/ (reconstruct, lipsync, enhance)."""

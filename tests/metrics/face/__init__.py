@@ -1,0 +1,1 @@
+"""Tests of metrics/face/ (LMD, AUE and the OpenFace wrapper)."""

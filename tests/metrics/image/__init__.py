@@ -1,0 +1,1 @@
+"""Tests of metrics/image/ (PSNR, SSIM, LPIPS, torso-region PSNR)."""

@@ -1,0 +1,1 @@
+"""Tests of metrics/speech/ (PESQ, STOI, composite, segSNR, SI-SDR)."""
