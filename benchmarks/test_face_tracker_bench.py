@@ -4,7 +4,7 @@
 turning ±8° / ±5°. Two model sizes: a small one (5 identity, 4 expression components) and one of
 the official BFM tracker's size (100 identity, 79 expression components, 20 contour candidates per
 jaw point, all 68 points fitted with the sliding jaw) with random smooth bases (speed only: such bases are
-not face-like, so poses are not checked here — tests/test_face_tracker.py checks accuracy); the focal given, or
+not face-like, so poses are not checked here — tests/face3d/test_tracker.py checks accuracy); the focal given, or
 searched (a log grid then golden section, a fit of 20 frames per focal tried, then every frame).
 """
 
