@@ -10,7 +10,7 @@ Reference: github.com/Fictionarry/ER-NeRF (`main.py`, `nerf_triplane/network.py`
 `nerf_triplane/utils.py`, `nerf_triplane/provider.py`, `scripts/train_obama.sh`). What talkbench
 does differently: by default log-mel audio windows instead of the DeepSpeech features the paper
 evaluates with (`--set audio_features=deepspeech`, `hubert` or `wav2vec` computes the reference's
-own features from installed weights, `talkbench.audio_features.extractors`); pure-PyTorch stratified sampling with an occupancy grid instead of the CUDA ray marcher; float32
+own features from installed weights, `talkbench.audio_features`); pure-PyTorch stratified sampling with an occupancy grid instead of the CUDA ray marcher; float32
 (the references' -O adds fp16 autocast); no uncertainty-weighted loss, no eye/audio cross loss
 and no jitter regulariser of the attention; no EMA of the weights; the eye value at test fixed at
 the training median (the test split's blink track is not part of the drive); the torso's pose

@@ -4,7 +4,7 @@ ER-NeRF and RAD-NeRF feed, per video frame, a window of an ASR model's outputs: 
 logits (16 rows x 29 at 50 rows per second, i.e. 0.32 s centred on the frame, stored as
 [T, 16, 29] and transposed to [T, 29, 16]), wav2vec CTC logits ([T, 44, 16]) or HuBERT hidden
 states (two 50 Hz rows per frame, [T, 1024, 2]). The windows come from the extractor named by
-`NeRFConfig.audio_features` (`talkbench.audio_features.extractors`): talkbench's offline default `log-mel` has
+`NeRFConfig.audio_features` (`talkbench.audio_features`): talkbench's offline default `log-mel` has
 the same shape with mel bands in place of logits, 16 rows at 20 ms (pairs of 10 ms log-mel rows
 averaged), i.e. [T, n_mels, 16]; `audio_windows` is that extractor's function.
 
@@ -27,6 +27,7 @@ from torch import nn
 
 # the log-mel windows live with the other extractors; re-exported under their historical name
 from talkbench.audio_features import ROW_MS, WINDOW_ROWS  # noqa: F401
+from talkbench.perception.eyes import eye_aspect_ratio
 from talkbench.audio_features import log_mel_windows as audio_windows  # noqa: F401
 
 ATTENTION_FRAMES = 8
@@ -134,26 +135,12 @@ class AudioEncoder(nn.Module):
 
 # ----------------------------------------------------------------------------- eyes
 
-def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
-    """Mean eye aspect ratio (Soukupová & Čech 2016) of both eyes per frame: [T, 68, 2] -> float32 [T].
-
-    EAR = (|p2 - p6| + |p3 - p5|) / (2 |p1 - p4|) with p1..p6 an eye's six iBUG points;
-    about 0.25-0.35 open, near 0 closed.
-    """
-    from talkbench.perception import eyes as preprocess
-
-    lm = np.asarray(landmarks, np.float64)
-    if lm.ndim != 3 or lm.shape[1:] != (68, 2):
-        raise ValueError(f"eye_aspect_ratio: landmarks must be [T, 68, 2], got {lm.shape}")
-    return preprocess.eye_aspect_ratio(lm).astype(np.float32)
-
-
 def eye_feature(annotations: dict[str, np.ndarray], num_frames: int) -> tuple[np.ndarray | None, str]:
     """Per-frame eye value [T] and where it came from: eye_ratio, landmark EAR, 1 - blink, or None."""
     if "eye_ratio" in annotations:
         return np.asarray(annotations["eye_ratio"], np.float32).reshape(num_frames), "annotations.eye_ratio"
     if "landmarks" in annotations:
-        return eye_aspect_ratio(annotations["landmarks"]), "eye aspect ratio of annotations.landmarks"
+        return eye_aspect_ratio(annotations["landmarks"]).astype(np.float32), "eye aspect ratio of annotations.landmarks"
     if "blink" in annotations:
         return (1.0 - np.asarray(annotations["blink"], np.float32)).reshape(num_frames), "1 - annotations.blink"
     return None, "none"

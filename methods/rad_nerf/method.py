@@ -10,7 +10,7 @@ the torso with the head frozen; at test the audio code is smoothed over time.
 Reference: github.com/ashawkey/RAD-NeRF (`main.py`, `nerf/network.py`, `nerf/utils.py`,
 `scripts/train_obama_eo.sh`). What talkbench does differently: by default log-mel audio windows
 instead of the wav2vec (aud_eo) or DeepSpeech features (`--set audio_features=wav2vec` or
-`deepspeech` computes those from installed weights, `talkbench.audio_features.extractors`); pure-PyTorch
+`deepspeech` computes those from installed weights, `talkbench.audio_features`); pure-PyTorch
 stratified sampling with an occupancy grid instead of the CUDA ray marcher; float32 (the references' -O adds fp16 autocast); no EMA of the weights; the
 eye value is the landmarks' eye aspect ratio (RAD-NeRF: the eye polygons' area) and at test is
 fixed at the training median; the torso's pose code standardised and its deformation starting

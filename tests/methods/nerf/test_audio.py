@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from talkbench.methods.nerf.audio import AudioEncoder, audio_windows, eye_aspect_ratio, eye_feature, neighbour_indices
+from talkbench.perception.eyes import eye_aspect_ratio
+from talkbench.methods.nerf.audio import AudioEncoder, audio_windows, eye_feature, neighbour_indices
 
 
 def test_audio_windows_neighbours_and_encoder() -> None:
