@@ -12,6 +12,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 _THROUGHPUT: list[tuple[str, float, int, float]] = []
+_SUMMARY: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def summary_lines() -> list[str]:
+    """Lines a benchmark module appends (ratios, overheads); printed in the terminal summary."""
+    return _SUMMARY
 
 
 @pytest.fixture
@@ -32,6 +39,10 @@ def record_throughput():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    if _SUMMARY:
+        terminalreporter.section("measured ratios")
+        for line in _SUMMARY:
+            terminalreporter.write_line(line)
     if not _THROUGHPUT:
         return
     terminalreporter.section("throughput (items / mean time)")

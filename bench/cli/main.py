@@ -60,7 +60,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from talkbench.core.registries import METHODS
     from talkbench.harness.tasks import method_names
     from talkbench.core import metric_options
+    from talkbench.cli.sweep import expand_grid, parse_seeds
     from talkbench.harness.driver import run_jobs
+    from talkbench.harness.executors import ExecutorOptions, make_executor
     from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
 
@@ -73,14 +75,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             methods.append(name)
     for dataset in args.dataset:
         get_card(dataset)
-    overrides = _parse_sets(args.set)
-    specs = [JobSpec(method=m, dataset=d, profile=args.profile, seed=s, task=args.task, overrides=overrides,
+    specs = [JobSpec(method=m, dataset=d, profile=args.profile, seed=seed, task=args.task, overrides=overrides,
                      metrics=tuple(args.metric) if args.metric else None, overwrite=args.overwrite,
                      out=Path(args.out) if args.out else None, device=args.device,
                      metric_options=metric_options.from_args(args))
-             for d in args.dataset for m in methods for s in args.seed]
+             for d in args.dataset for m in methods for overrides in expand_grid(args.set_grid)
+             for seed in parse_seeds(args.seed)]
     store = Store()
-    outcomes = run_jobs(specs, store)
+    executor = make_executor(args.executor, ExecutorOptions(
+        jobs=args.jobs, ray_address=args.ray_address, slurm_partition=args.slurm_partition,
+        gpus_per_job=args.gpus_per_job, slurm_time_min=args.slurm_time,
+        slurm_folder=Path(args.slurm_folder) if args.slurm_folder else None, slurm_cluster=args.slurm_cluster))
+    if len(specs) > 1:
+        print(f"{len(specs)} jobs on the {executor.name} executor", file=sys.stderr)
+    outcomes = run_jobs(specs, store, executor)
     if not args.no_leaderboard:
         from talkbench.report.leaderboard import render, render_claims, tables_for
 
@@ -298,19 +306,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["methods", "metrics", "datasets", "tasks"])
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("run", help="train, render, score and store methods on datasets")
-    p.add_argument("--method", action="append", required=True, help="method name, repeatable; 'all' = every method of the task")
-    p.add_argument("--dataset", action="append", required=True, help="dataset card name, repeatable")
-    p.add_argument("--task", default="reconstruct")
-    p.add_argument("--profile", default="smoke", choices=["smoke", "paper"])
-    p.add_argument("--seed", type=int, action="append", help="method seed, repeatable (default 0)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method config field")
+    p = sub.add_parser("run", help="train, render, score and store methods on datasets (one job or a sweep)")
+    p.add_argument("--method", action="append", help="method name, repeatable; 'all' = every method of the task")
+    p.add_argument("--dataset", action="append", help="dataset card name, repeatable")
+    p.add_argument("--task", help="reconstruct (default), lipsync or enhance")
+    p.add_argument("--profile", help="smoke (default) or paper")
+    p.add_argument("--seed", action="append", help="method seeds: --seed 0,1,2 or repeated (default 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE[,VALUE...]",
+                   help="override a method config field; several comma-separated values make a grid axis")
+    p.add_argument("--sweep", metavar="FILE.toml", help="a sweep file naming methods, datasets, seeds and a --set grid "
+                   "(talkbench.cli.sweep); the command line adds to it")
     p.add_argument("--metric", action="append", help="score only these metrics (default: the task's)")
     p.add_argument("--overwrite", default="only-missing", choices=["never", "only-missing", "always"])
     p.add_argument("--out", help="parent directory of the run directories (default $BENCH_HOME/runs)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard at the end")
     p.add_argument("--only-these", action="store_true", help="leaderboard shows only the runs of this command")
+    p.add_argument("--executor", default="local", choices=["local", "process", "ray", "slurm"],
+                   help="where jobs run: in this process (default), a local process pool (--jobs N), Ray or SLURM")
+    p.add_argument("--jobs", type=int, default=2, help="concurrent jobs of --executor process (default 2)")
+    p.add_argument("--ray-address", help="a running Ray cluster (default: start a local one)")
+    p.add_argument("--slurm-partition")
+    p.add_argument("--gpus-per-job", type=float, help="GPUs per Ray/SLURM job (default: what the method declares)")
+    p.add_argument("--slurm-time", type=int, default=240, metavar="MIN", help="time limit of each SLURM job")
+    p.add_argument("--slurm-folder", help="submitit's job folder (default $BENCH_HOME/slurm/<time>-<sweep>)")
+    p.add_argument("--slurm-cluster", default="slurm", choices=["slurm", "local"],
+                   help="local: run the job array with submitit's local executor (no cluster)")
     p.add_argument("--numerics", choices=["reproducible", "native"],
                    help="floating-point mode: reproducible (the same numbers on any x86-64 CPU with these wheels, about "
                         "1.2x the CPU time; the default for --profile smoke) or native (each library's fastest kernels; "
@@ -399,16 +420,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one readable line and a non-zero exit on any user-facing error."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "seed", None) is None and args.command == "run":
-        args.seed = [0]
-    if args.command == "run":
-        from talkbench.infra import numerics
-
-        # A command line re-executes itself with the reproducible environment (it must precede numpy and torch);
-        # a call from Python keeps its process as it is, and provenance records which mode ran.
-        numerics.ensure(args.numerics or ("reproducible" if args.profile == "smoke" else "native"),
-                        sys.argv[1:] if argv is None else None)
     try:
+        if args.command == "run":
+            from talkbench.cli.sweep import apply_sweep
+            from talkbench.infra import numerics
+
+            apply_sweep(args)
+            # A command line re-executes itself with the reproducible environment (it must precede numpy and torch);
+            # a call from Python keeps its process as it is, and provenance records which mode ran.
+            numerics.ensure(args.numerics or ("reproducible" if args.profile == "smoke" else "native"),
+                            sys.argv[1:] if argv is None else None)
         return args.func(args)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

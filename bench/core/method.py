@@ -50,6 +50,9 @@ class Capabilities:
     """Weights entries used when installed (a recorded fallback otherwise): installing one retrains."""
     gpu: bool = False
     """True when the method runs only on a CUDA device."""
+    num_gpus: float = 0.0
+    """GPUs one job asks a scheduler for (Ray, SLURM) when it may use CUDA; fractions share a device (a CUDA-only
+    method that declares none asks for one)."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.inputs) - set(INPUTS))
@@ -57,6 +60,8 @@ class Capabilities:
             raise ValueError(f"unknown method inputs {unknown} (known: {', '.join(INPUTS)})")
         if self.training not in TRAINING_KINDS:
             raise ValueError(f"training must be one of {TRAINING_KINDS}, not {self.training!r}")
+        if self.num_gpus < 0:
+            raise ValueError(f"num_gpus must be >= 0, not {self.num_gpus}")
         if self.compositing not in COMPOSITING:
             raise ValueError(f"compositing must be one of {tuple(COMPOSITING)}, not {self.compositing!r}")
 

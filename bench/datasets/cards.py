@@ -85,6 +85,38 @@ def prepared_dir(card: Card) -> Path:
     return data_dir() / card.name / "prepared"
 
 
+def _generated_dir(card: Card, profile: str) -> Path:
+    """Where a generated (synthetic) card's data for `profile` is cached: keyed by the card, the generator's code
+    and the numerics mode."""
+    if card.kind == "synthetic":
+        from talkbench.datasets import synthetic
+
+        resolution = card.resolution(profile)
+        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic),
+                           "numerics": numerics.active_mode()})
+        return data_dir() / card.name / f"{profile}-{resolution}px-{key}"
+    from talkbench.datasets import speech_set
+
+    key = stable_hash({"card": card.data, "profile": profile, "code": code_version(speech_set),
+                       "numerics": numerics.active_mode()})
+    return data_dir() / card.name / f"{profile}-{key}"
+
+
+def dataset_version(name: str, profile: str) -> str:
+    """A cheap stamp of the data a job on `name` would load, without loading it: the generator's cache key for
+    generated cards, the prepared files' names, sizes and times otherwise ("" when not prepared). Re-preparing or
+    regenerating changes it."""
+    card = get_card(name)
+    if card.kind in ("synthetic", "speech-synthetic"):
+        return _generated_dir(card, profile).name
+    source = prepared_dir(card)
+    if not source.is_dir():
+        return ""
+    stamp = [(str(p.relative_to(source)), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(source.rglob("*"))
+             if p.is_file()]
+    return stable_hash(stamp, 16)
+
+
 def load_dataset(name: str, profile: str) -> Clip:
     """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
     card = get_card(name)
@@ -94,9 +126,8 @@ def load_dataset(name: str, profile: str) -> Clip:
     if card.kind == "synthetic":
         from talkbench.datasets import synthetic
 
-        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic),
-                           "numerics": numerics.active_mode()})
-        directory = data_dir() / card.name / f"{profile}-{resolution}px-{key}"
+        directory = _generated_dir(card, profile)
+        key = directory.name.rsplit("-", 1)[1]
         if (directory / "clip.json").exists():
             return load_clip(directory)
         tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
@@ -123,9 +154,8 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
 
     card = get_card(name)
     if card.kind == "speech-synthetic":
-        key = stable_hash({"card": card.data, "profile": profile, "code": code_version(speech_set),
-                           "numerics": numerics.active_mode()})
-        directory = data_dir() / card.name / f"{profile}-{key}"
+        directory = _generated_dir(card, profile)
+        key = directory.name.rsplit("-", 1)[1]
         if (directory / "index.json").exists():
             return speech_set.load_speech_set(directory)
         speech = speech_set.generate_noisy_speech(card.data, profile)

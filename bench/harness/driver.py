@@ -10,7 +10,8 @@ from talkbench.harness.store import Store
 
 
 def run_jobs(specs: list[JobSpec], store: Store | None = None, executor: Executor | None = None) -> list[JobRecord]:
-    """Run every job; a failing job is recorded and reported, the others go on. Records come back in spec order."""
+    """Run every job not already done; a failing job is recorded and reported, the others go on. Records come back
+    in spec order."""
     store = store or Store()
     executor = executor or LocalExecutor()
     done: dict[str, JobRecord] = {}
@@ -19,16 +20,31 @@ def run_jobs(specs: list[JobSpec], store: Store | None = None, executor: Executo
         skipped = pending(spec, store)
         if skipped is not None:
             done[spec.run_id] = skipped
+            _report(skipped)
         else:
             todo.append(spec)
-    for rec in executor.map(todo):
-        record(store, rec)
-        done[rec.run_id] = rec
-        _report(rec)
-    for spec in specs:
-        if spec.run_id in done and spec not in todo:
-            _report(done[spec.run_id])
+    if len(todo) > 1 and executor.name != "local":
+        warm_datasets(todo)
+    with tqdm(total=len(todo), desc=f"jobs ({executor.name})", unit="job", disable=None if len(todo) > 1 else True) as bar:
+        for rec in executor.map(todo):
+            record(store, rec)
+            done[rec.run_id] = rec
+            _report(rec)
+            bar.update()
     return [done[spec.run_id] for spec in specs]
+
+
+def warm_datasets(specs: list[JobSpec]) -> None:
+    """Generate or load each dataset once before the jobs fan out, so parallel workers find it cached instead of all
+    making it at once. A dataset that cannot load is left to its jobs, which record the error."""
+    from talkbench.datasets.cards import get_card, load_dataset, load_speech
+
+    for dataset, profile in dict.fromkeys((s.dataset, s.profile) for s in specs):
+        try:
+            card = get_card(dataset)
+            (load_speech if card.kind.startswith("speech") else load_dataset)(dataset, profile)
+        except Exception:  # noqa: BLE001 - each job reports its own failure
+            continue
 
 
 def _report(rec: JobRecord) -> None:

@@ -126,11 +126,30 @@ def _context(spec: JobSpec) -> tuple[JobContext, str]:
     return job, ""
 
 
+def job_key(spec: JobSpec) -> str:
+    """What a finished job's results depend on, computed without running it: the resolved config, the code the
+    method imports, the numerics mode, the metrics and their options, and a stamp of the dataset. A sweep skips a
+    job whose complete run has the same key."""
+    from talkbench.datasets.cards import dataset_version
+    from talkbench.infra import numerics
+
+    method_cls = METHODS.get(spec.method)
+    config = method_cls.config_for(spec.profile, spec.overrides)
+    method = method_cls(config)
+    environment = method.environment_key() if hasattr(method, "environment_key") else {}
+    return stable_hash({"task": spec.task, "method": spec.method, "config": config.to_dict(),
+                        "environment": environment, "code": code_version(method_cls),
+                        "numerics": numerics.active_mode(), "metrics": list(spec.metrics or TASKS.get(spec.task).metrics),
+                        "metric_options": spec.metric_options, "data": dataset_version(spec.dataset, spec.profile),
+                        "device": spec.device}, 16)
+
+
 def _run_fields(job: JobContext) -> dict[str, Any]:
     spec = job.spec
     return dict(task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset, profile=spec.profile,
                 seed=spec.seed, run_dir=str(job.run_dir), config=json.dumps(job.config), config_hash=job.config_hash,
-                dataset_sha=job.dataset_sha, uses_ground_truth=int(job.method.capabilities().uses_ground_truth))
+                dataset_sha=job.dataset_sha, uses_ground_truth=int(job.method.capabilities().uses_ground_truth),
+                job_key=job_key(spec))
 
 
 def _execute(job: JobContext) -> JobRecord:
@@ -172,8 +191,23 @@ def record(store: Store, rec: JobRecord) -> None:
 
 
 def pending(spec: JobSpec, store: Store) -> JobRecord | None:
-    """The record of a job the driver need not run (`--overwrite never` and a complete run), else None."""
+    """The record of a job the driver need not run, else None: a complete run under `--overwrite never`, or (under
+    `only-missing`) a complete run with the same `job_key` and every metric available, so a resumed sweep runs only
+    the missing jobs. A run with an unavailable metric reruns (cheaply, from the caches): its weights may have been
+    installed since."""
     existing = store.get_run(spec.run_id)
-    if spec.overwrite == "never" and existing and existing["status"] == "complete":
+    if not existing or existing["status"] != "complete":
+        return None
+    if spec.overwrite == "never":
         return JobRecord(spec, "skipped", f"complete results exist in {existing['run_dir']} (--overwrite never)", spec.run_dir)
+    if spec.overwrite == "only-missing" and existing.get("job_key"):
+        try:
+            key = job_key(spec)
+        except Exception:  # a bad spec fails when it runs, with its own message
+            return None
+        rows = store.results(run_id=spec.run_id)
+        if key == existing["job_key"] and rows and all(r.value is not None for r in rows):
+            first = rows[0].condition
+            stored = {r.metric: MetricResult(r.metric, r.value, details=r.details or {}) for r in rows if r.condition == first}
+            return JobRecord(spec, "skipped", f"up to date in {existing['run_dir']}", spec.run_dir, metrics=stored)
     return None

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS runs (
     task TEXT, method TEXT, variant TEXT, dataset TEXT, profile TEXT, seed INTEGER,
     status TEXT, error TEXT, run_dir TEXT, config TEXT, config_hash TEXT,
     dataset_sha TEXT, uses_ground_truth INTEGER DEFAULT 0,
-    started REAL, finished REAL
+    started REAL, finished REAL, job_key TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     run_id TEXT, condition TEXT, metric TEXT,
@@ -69,6 +69,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+            if "job_key" not in columns:  # an index written before sweeps resumed by key
+                db.execute("ALTER TABLE runs ADD COLUMN job_key TEXT")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from talkbench.core.errors import BenchError, UnknownNameError
 from talkbench.core.method import Configurable
 from talkbench.core.metric import Metric
 from talkbench.core.registry import Registry
+from tests.kit.plugins import install_plugin
 
 
 def test_register_lookup_alias_and_did_you_mean() -> None:
@@ -91,14 +91,8 @@ NOT_A_METHOD = object()
 
 
 def _plugin(root: Path, entries: str) -> Path:
-    """An installed-looking distribution: the package and a dist-info with entry points (as pip would leave them)."""
-    (root / "toy_talker").mkdir(parents=True)
-    (root / "toy_talker" / "__init__.py").write_text(TOY)
-    info = root / "toy_talker-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-talker\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent(entries))
-    return root
+    """The toy plugin installed under `root`."""
+    return install_plugin(root, "toy_talker", TOY, entries)
 
 
 def test_registry_reads_an_entry_point_group_and_checks_the_base_class(tmp_path: Path, monkeypatch) -> None:

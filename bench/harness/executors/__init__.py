@@ -1,14 +1,18 @@
 """Executors run `talkbench.harness.jobs.execute` over job specs and yield the records; only the driver records them.
 
-`local` (in-process, one job after another) is built here; process-pool, Ray and SLURM executors plug in behind
-the same `Executor` protocol.
+`local` runs in this process, `process` in a pool of local processes, `ray` on a Ray cluster (a local one by
+default), `slurm` as submitit job arrays. All but `local` send workers JSON (`wire`) and get JSON records back.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from talkbench.core.errors import BenchError
 from talkbench.harness.jobs import JobRecord, JobSpec, execute
 
 
@@ -21,10 +25,30 @@ class Executor(Protocol):
         """Execute every spec; yield each record as it finishes."""
 
 
+@dataclass
+class ExecutorOptions:
+    """What `bench run` passes to an executor (each reads its own)."""
+
+    jobs: int = 1
+    """Concurrent jobs of the process pool (the other executors take theirs from the cluster's resources)."""
+    ray_address: str | None = None
+    """A running Ray cluster (`ray://host:10001` or `auto`); a local one is started when absent."""
+    slurm_partition: str | None = None
+    gpus_per_job: float | None = None
+    """GPUs each job asks for; None: what the method declares (`Capabilities.num_gpus`) when it may use CUDA."""
+    slurm_time_min: int = 240
+    slurm_folder: Path | None = None
+    slurm_cluster: str = "slurm"
+    """`slurm`, or `local` for submitit's local executor (the same job arrays without a cluster)."""
+
+
 class LocalExecutor:
     """In this process, one job after another (the default)."""
 
     name = "local"
+
+    def __init__(self, options: ExecutorOptions | None = None) -> None:
+        self.options = options or ExecutorOptions()
 
     def map(self, specs: Iterable[JobSpec]) -> Iterator[JobRecord]:
         """Execute the specs in order."""
@@ -32,5 +56,18 @@ class LocalExecutor:
             yield execute(spec)
 
 
-EXECUTORS: dict[str, type] = {"local": LocalExecutor}
-"""Executors by `--executor` name."""
+EXECUTORS: dict[str, str] = {
+    "local": "talkbench.harness.executors:LocalExecutor",
+    "process": "talkbench.harness.executors.process:ProcessExecutor",
+    "ray": "talkbench.harness.executors.ray_cluster:RayExecutor",
+    "slurm": "talkbench.harness.executors.slurm:SlurmExecutor",
+}
+"""Executors by `--executor` name (imported when chosen: Ray and submitit are heavy)."""
+
+
+def make_executor(name: str, options: ExecutorOptions | None = None) -> Executor:
+    """The executor called `name`, configured with `options`."""
+    if name not in EXECUTORS:
+        raise BenchError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+    module, _, cls = EXECUTORS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(options or ExecutorOptions())
