@@ -170,10 +170,12 @@ class Store:
             db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             with db:
                 yield db
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
                 raise BenchError(f"{self.path}: the results index stayed locked for {BUSY_TIMEOUT_S:g} s ({exc})") from exc
-            if not isinstance(exc, sqlite3.OperationalError):
+            raise
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is sqlite3.DatabaseError:  # what SQLite raises for damage (subclasses are usage errors)
                 raise BenchError(f"{self.path}: the results index is damaged ({exc}); run: bench store rebuild") from exc
             raise
         finally:

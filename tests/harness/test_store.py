@@ -142,3 +142,22 @@ def test_damaged_index_is_moved_aside_and_rebuilt_with_every_result(tiny_cards: 
         assert {(r["run_id"], r["execution"], r["status"], r["started_iso"], r["finished_iso"], r["dataset_sha"])
                 for r in repaired.runs()} == runs_before
     assert len(list(bench_home.glob("results.sqlite.damaged-*"))) >= 4  # each damaged file kept for inspection
+
+
+def test_damage_while_open_says_how_to_repair(bench_home: Path) -> None:
+    from talkbench.core.errors import BenchError
+
+    store = Store()
+    record(store, "a", "e1", 20.0, started=1.0)
+    damage(store.path, "random-bytes")
+    with pytest.raises(BenchError, match="damaged .*run: bench store rebuild"):
+        store.results()
+
+
+def test_an_unreadable_index_is_an_error_not_damage(bench_home: Path) -> None:
+    from talkbench.core.errors import BenchError
+
+    (bench_home / "results.sqlite").mkdir(parents=True)  # e.g. a path SQLite cannot open: never moved aside
+    with pytest.raises(BenchError, match="cannot read the results index"):
+        Store()
+    assert (bench_home / "results.sqlite").is_dir() and not list(bench_home.glob("results.sqlite.damaged-*"))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
 from talkbench.harness.store import ResultRow
 from talkbench.report.leaderboard import render, tables_for
 from talkbench.report.versions import latest_version, split_versions
@@ -40,3 +45,25 @@ def test_all_runs_gives_each_version_its_own_table() -> None:
     tables = {t.dataset: t for t in tables_for(ROWS, all_runs=True)}
     assert set(tables["may [data aaaa1111]"].rows) == {"a s0 @ e1", "b s0 @ e2"}
     assert set(tables["may [data bbbb2222]"].rows) == {"b s0 @ e3"}
+
+
+@pytest.mark.slow
+def test_new_dataset_content_gets_its_own_execution_and_is_never_mixed(tiny_cards: Path) -> None:
+    import talkbench.datasets.cards as cards
+    from talkbench.harness.driver import run_jobs
+    from talkbench.harness.store import Store
+    from tests.kit.jobs import spec
+
+    store = Store()
+    first = run_jobs([spec("static", metrics=("psnr",)), spec("oracle", metrics=("psnr",))], store)
+    card = tiny_cards / "synthetic-portrait.toml"
+    text = card.read_text()
+    changed = re.sub(r"(?m)^seed = (\d+)", lambda m: f"seed = {int(m.group(1)) + 1}", text, count=1)
+    assert changed != text
+    card.write_text(changed)  # another recording of the same card
+    cards._CARDS = None
+    (static,) = run_jobs([spec("static", metrics=("psnr",))], store)
+    assert static.run_dir != first[0].run_dir and static.rows[0].dataset_sha != first[0].rows[0].dataset_sha
+    (table,) = tables_for(store.results())
+    assert set(table.rows) == {"static"} and table.rows["static"]["psnr"].value == static.metrics["psnr"].value
+    assert "1 run(s) measured on older content of synthetic-portrait" in table.notes[0]
