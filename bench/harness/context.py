@@ -33,7 +33,8 @@ class JobContext:
     timings: dict[str, float] = field(default_factory=dict)
     dataset_sha: str = ""
     results_code: str = ""
-    """Version of all the code that makes the numbers (method, task, metrics): part of the execution's fingerprint."""
+    """Version of the code that makes the numbers (method, task, the task's metrics; not which of them `--metric`
+    picked): part of the execution's fingerprint."""
     started: float = field(default_factory=time.time)
     notes: list[str] = field(default_factory=list)
     """One-line notes met while running (a damaged cache entry recomputed, ...), kept in provenance."""

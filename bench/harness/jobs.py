@@ -149,8 +149,8 @@ def _context(spec: JobSpec) -> tuple[JobContext, str]:
     job = JobContext(spec=spec, run_dir=spec.run_dir, method_cls=method_cls, method=method, config=config.to_dict(),
                      config_hash=stable_hash({"method": spec.method, "config": config.to_dict()}, 12),
                      metric_classes=metric_classes, device=device, code=code_version(method_cls),
-                     results_code=code_version(method_cls, type(task) if not isinstance(task, type) else task,
-                                               *metric_classes.values()))
+                     results_code=code_version(method_cls, task if isinstance(task, type) else type(task),
+                                               *(METRICS.get(name) for name in task.metrics)))
     if method.capabilities().gpu and device != "cuda":
         return job, f"{spec.method} needs a CUDA GPU and none is available"
     return job, ""
@@ -177,7 +177,8 @@ def _execute(job: JobContext) -> JobRecord:
         ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
                   profile=spec.profile, seed=spec.seed, condition=condition, metric=name, value=res.value,
                   count=item_count(res), unavailable_reason=res.unavailable_reason,
-                  higher_is_better=job.metric_classes[name].higher_is_better, uses_ground_truth=ground_truth,
+                  higher_is_better=(job.metric_classes.get(name) or METRICS.get(name)).higher_is_better,
+                  uses_ground_truth=ground_truth,
                   details=res.details, config_hash=job.config_hash, dataset_sha=job.dataset_sha,
                   wall_time_s=job.timings.get("train"), execution=run["execution"], started=job.started)
         for condition, results in output.results.items() for name, res in results.items()

@@ -119,6 +119,9 @@ def score_stage(metric_classes: dict[str, Any], pred: Video, reference: Video, t
         for key, value in ctx.options.items():
             results[name].details.setdefault(key, value)
         results[name].details["render_key"] = render_key
+    for name, old in previous.items():  # values scored earlier in this execution stay in its run directory
+        if name not in results and old.details.get("render_key") == render_key:
+            results[name] = old
     return results, time.perf_counter() - t0
 
 

@@ -98,3 +98,17 @@ def test_a_failure_gets_its_own_record(tiny_cards: Path, monkeypatch: pytest.Mon
     assert bad.status == "failed" and (bad.run_dir / "error.log").is_file() and bad.run_dir != good.run_dir
     assert json.loads((bad.run_dir / "run.json").read_text())["status"] == "failed"
     assert [r.execution for r in store.results()] == [good.run_dir.name]  # the latest complete one still shows
+
+
+def test_scoring_more_metrics_later_adds_them_to_the_same_execution(tiny_cards: Path) -> None:
+    from talkbench.harness import store_repair
+
+    store = Store()
+    (first,) = run_jobs([spec("static", metrics=("psnr",))], store)
+    (more,) = run_jobs([spec("static", metrics=("ssim",))], store)
+    assert more.run_dir == first.run_dir  # `--metric` picks what to score, not another execution
+    stored = json.loads((first.run_dir / "metrics.json").read_text())["metrics"]
+    assert set(stored) == {"psnr", "ssim"} and stored["psnr"]["value"] == first.metrics["psnr"].value
+    assert {r.metric for r in store.results()} == {"psnr", "ssim"}
+    store_repair.rebuild()  # the run directory alone holds both
+    assert {r.metric for r in Store().results()} == {"psnr", "ssim"}

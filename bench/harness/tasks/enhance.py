@@ -110,6 +110,9 @@ def _score_utterances(job: JobContext, speech: "SpeechSet", enhanced: list[np.nd
             except BenchError as exc:
                 results.append(MetricResult.unavailable(name, str(exc)))
         per_item[name] = results
+    for name, values in previous.items():  # values scored earlier in this execution stay in its run directory
+        if name not in per_item and len(values) == len(speech.utterances) and not np.isnan(values).any():
+            per_item[name] = [MetricResult(name, float(v)) for v in values]
     return per_item, time.perf_counter() - t0
 
 
@@ -171,7 +174,8 @@ def _write_run_dir(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarr
     for i in shown:
         write_audio(examples / f"{speech.utterances[i].id}_enhanced.wav", enhanced[i], speech.sample_rate)
     _spectrograms(speech, enhanced, shown[0], run_dir / "spectrogram.png", spec.method)
-    lines = [f"# {spec.run_id}", "", "| condition | " + " | ".join(job.metric_classes) + " |", "|---|" + "---|" * len(job.metric_classes)]
+    names = list(next(iter(results.values())))
+    lines = [f"# {spec.run_id}", "", "| condition | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for condition, res in results.items():
         cells = [f"{r.value:.3f}" if r.available else "n/a" for r in res.values()]
         lines.append(f"| {condition} (n={len(speech.in_condition(condition))}) | " + " | ".join(cells) + " |")
