@@ -94,7 +94,7 @@ def index_problem(path: Path) -> str | None:
     if path.stat().st_size == 0:
         return "zero bytes"
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)) as db:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)) as db:
             check = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
             if check != ["ok"]:
                 first = check[0].replace("*** in database main ***", "").strip().splitlines()[0]

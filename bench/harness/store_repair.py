@@ -137,7 +137,7 @@ def verify(path: Path | None = None) -> Verification:
     result = Verification(index_problem(path), damaged_runs=list(found.problems))
     result.on_disk = {(d.run["run_id"], d.run["execution"]) for d in found.found if d.run.get("status") == "complete"}
     if result.index is None and path.exists():
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")} if "runs" in tables else set()
             if "runs" in tables:

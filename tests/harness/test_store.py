@@ -161,3 +161,10 @@ def test_an_unreadable_index_is_an_error_not_damage(bench_home: Path) -> None:
     with pytest.raises(BenchError, match="cannot read the results index"):
         Store()
     assert (bench_home / "results.sqlite").is_dir() and not list(bench_home.glob("results.sqlite.damaged-*"))
+
+
+def test_a_home_whose_path_has_uri_characters(tmp_path: Path) -> None:
+    path = tmp_path / "odd ?#%20 home" / "results.sqlite"
+    store = Store(path)
+    record(store, "a", "e1", 20.0, started=1.0)
+    assert index_problem(path) is None and [r.value for r in Store(path).results()] == [20.0]
