@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from talkbench.cli import store as store_cli
 from talkbench.core.errors import BenchError
 
 if TYPE_CHECKING:
@@ -133,8 +134,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from talkbench.report.leaderboard import render, render_claims, tables_for
     from talkbench.harness.store import Store
 
-    rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset)
-    tables = tables_for(rows)
+    rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset, all_runs=args.all_runs)
+    tables = tables_for(rows, all_runs=args.all_runs)
     shown = tables
     if args.ablation:
         from talkbench.report.leaderboard import ablation_tables
@@ -358,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-claims", action="store_true", help="show the papers' claimed values beside the measured ones")
     p.add_argument("--ablation", metavar="METHOD", help="only METHOD and its --set variants, with each metric's difference "
                    "from the full method (the papers' ablation tables)")
+    p.add_argument("--all-runs", action="store_true", help="every execution of each run (default: the latest per "
+                   "configuration), one table per dataset version")
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("check", help="compare stored results with a baseline (non-zero exit on regression)")
@@ -414,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source")
     p.add_argument("--sha256", help="expected sha256 for files whose publisher gives none (else pinned at install)")
     p.set_defaults(func=cmd_weights)
+
+    store_cli.add_parser(sub)
     return parser
 
 

@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from talkbench.io.clip_store import load_clip, save_clip
+from talkbench.io.clip_store import load_clip, read_clip, write_clip
 from talkbench.core.errors import BenchError
 from talkbench.infra import numerics
+from talkbench.infra.cache_entry import cached
 from talkbench.infra.hashing import code_version, stable_hash
 from talkbench.infra.paths import cards_override, data_dir
 from talkbench.infra.resources import resource_files
@@ -128,14 +129,17 @@ def load_dataset(name: str, profile: str) -> Clip:
 
         directory = _generated_dir(card, profile)
         key = directory.name.rsplit("-", 1)[1]
-        if (directory / "clip.json").exists():
-            return load_clip(directory)
-        tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
-        clip = synthetic.generate_portrait(card.data, resolution)
-        clip.meta["cache_key"] = key
-        clip.meta["content_sha256"] = clip_fingerprint(clip)
-        save_clip(clip, directory)
-        return clip
+
+        def generate(tmp: Path) -> Clip:
+            tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
+            clip = synthetic.generate_portrait(card.data, resolution)
+            clip.meta["cache_key"] = key
+            clip.meta["content_sha256"] = clip_fingerprint(clip)
+            write_clip(clip, tmp)
+            return clip
+
+        # Concurrent runs generate it once; a damaged copy is regenerated with a note.
+        return cached(directory, generate, read_clip, label=f"{card.name} dataset")[0]
     source = prepared_dir(card)
     if not (source / "clip.json").exists():
         raise BenchError(
@@ -156,13 +160,15 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
     if card.kind == "speech-synthetic":
         directory = _generated_dir(card, profile)
         key = directory.name.rsplit("-", 1)[1]
-        if (directory / "index.json").exists():
-            return speech_set.load_speech_set(directory)
-        speech = speech_set.generate_noisy_speech(card.data, profile)
-        speech.meta["cache_key"] = key
-        speech.meta["content_sha256"] = speech_fingerprint(speech)
-        speech_set.save_speech_set(speech, directory)
-        return speech
+
+        def generate(tmp: Path) -> "SpeechSet":
+            speech = speech_set.generate_noisy_speech(card.data, profile)
+            speech.meta["cache_key"] = key
+            speech.meta["content_sha256"] = speech_fingerprint(speech)
+            speech_set.write_speech_set(speech, tmp)
+            return speech
+
+        return cached(directory, generate, speech_set.read_speech_set, label=f"{card.name} dataset")[0]
     if card.kind == "speech-corpus":
         source = prepared_dir(card)
         if not (source / "index.json").exists():

@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from talkbench.infra.atomic import atomic_directory
+from talkbench.infra.cache_entry import MANIFEST, READ_ERRORS, DamagedEntry, verify_manifest, write_manifest
 from talkbench.core.errors import InputError
 from talkbench.core.types import SAMPLE_RATE
 
@@ -53,29 +54,44 @@ def condition_label(snr_db: float) -> str:
     return f"snr={snr_db:g}"
 
 
-def save_speech_set(speech: SpeechSet, directory: Path) -> None:
-    """Write atomically as one npz of concatenated samples plus a JSON index."""
+def write_speech_set(speech: SpeechSet, directory: Path) -> None:
+    """Write into an existing directory: one npz of concatenated samples plus a JSON index."""
     lengths = np.array([len(u.clean) for u in speech.utterances], dtype=np.int64)
     index = {"name": speech.name, "sample_rate": speech.sample_rate, "meta": speech.meta,
              "utterances": [{"id": u.id, "snr_db": u.snr_db, "noise": u.noise, "speaker": u.speaker} for u in speech.utterances]}
+    np.savez(directory / "audio.npz", noisy=np.concatenate([u.noisy for u in speech.utterances]).astype(np.float32),
+             clean=np.concatenate([u.clean for u in speech.utterances]).astype(np.float32), lengths=lengths)
+    (directory / "index.json").write_text(json.dumps(index, indent=1))
+
+
+def save_speech_set(speech: SpeechSet, directory: Path) -> None:
+    """Write atomically (audio.npz + index.json + MANIFEST.json, checked on load)."""
     with atomic_directory(directory) as tmp:
-        np.savez(tmp / "audio.npz", noisy=np.concatenate([u.noisy for u in speech.utterances]).astype(np.float32),
-                 clean=np.concatenate([u.clean for u in speech.utterances]).astype(np.float32), lengths=lengths)
-        (tmp / "index.json").write_text(json.dumps(index, indent=1))
+        write_speech_set(speech, tmp)
+        write_manifest(tmp)
 
 
-def load_speech_set(directory: Path) -> SpeechSet:
-    """Read a set written by save_speech_set."""
-    try:
-        index = json.loads((directory / "index.json").read_text())
-        with np.load(directory / "audio.npz", allow_pickle=False) as data:
-            noisy, clean, lengths = data["noisy"], data["clean"], data["lengths"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{directory}: damaged speech dataset cache ({exc}); delete it to regenerate") from exc
+def read_speech_set(directory: Path) -> SpeechSet:
+    """Read a set written by write_speech_set; raises what the damaged file raises (see `load_speech_set`)."""
+    index = json.loads((directory / "index.json").read_text())
+    with np.load(directory / "audio.npz", allow_pickle=False) as data:
+        noisy, clean, lengths = data["noisy"], data["clean"], data["lengths"]
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     utterances = [Utterance(id=u["id"], noisy=noisy[a:b], clean=clean[a:b], snr_db=u["snr_db"], noise=u["noise"], speaker=u["speaker"])
                   for u, a, b in zip(index["utterances"], bounds[:-1], bounds[1:])]
     return SpeechSet(index["name"], utterances, index["sample_rate"], index["meta"])
+
+
+def load_speech_set(directory: Path) -> SpeechSet:
+    """Read a set written by save_speech_set, checked against its manifest (when it has one)."""
+    try:
+        if (directory / MANIFEST).exists():
+            verify_manifest(directory)
+        return read_speech_set(directory)
+    except DamagedEntry as exc:
+        raise InputError(f"damaged speech dataset: {exc}; prepare it again") from exc
+    except READ_ERRORS as exc:
+        raise InputError(f"{directory}: damaged speech dataset ({type(exc).__name__}: {exc}); prepare it again") from exc
 
 
 def active_power(clean: np.ndarray, frame: int = 320, floor_db: float = -40.0) -> float:

@@ -15,10 +15,12 @@ from talkbench.core.errors import BenchError
 from talkbench.core.method import Configurable
 from talkbench.core.metric import MetricResult
 from talkbench.datasets.cards import get_card
+from talkbench.harness import history
 from talkbench.harness.context import JobContext, TaskOutput
+from talkbench.harness.stages import item_count
 from talkbench.harness.store import ResultRow, Store
 from talkbench.harness.tasks import TASKS
-from talkbench.infra import provenance
+from talkbench.infra import notes, provenance
 from talkbench.infra.devices import resolve_device
 from talkbench.infra.hashing import code_version, stable_hash
 from talkbench.infra.paths import runs_dir
@@ -59,7 +61,7 @@ class JobSpec:
 
     @property
     def run_dir(self) -> Path:
-        """Where the job's run directory lives."""
+        """The run's directory: one subdirectory per execution (`harness.history`), and `latest`."""
         return (self.out or runs_dir()) / self.run_id
 
 
@@ -72,13 +74,14 @@ class JobRecord:
     """complete | failed | skipped."""
     message: str = ""
     run_dir: Path | None = None
+    """The execution directory the job wrote (the run's directory when it was skipped)."""
     metrics: dict[str, MetricResult] = field(default_factory=dict)
     """The first condition's results (what `bench run` prints)."""
     timings: dict[str, float] = field(default_factory=dict)
     rows: list[ResultRow] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     run_fields: dict[str, Any] = field(default_factory=dict)
-    """The index's runs row (task, method, config, hashes); empty when the job failed before knowing them."""
+    """The index's runs row of this execution (identity, status, times, config, hashes); empty when skipped."""
 
     @property
     def run_id(self) -> str:
@@ -88,22 +91,47 @@ class JobRecord:
 
 def execute(spec: JobSpec) -> JobRecord:
     """Run one job (data, train, render, score; each stage cached) and return its record; never raises, never
-    writes the results index. A failure is one line in the record and a traceback in the run's error.log."""
-    run_dir = spec.run_dir
+    writes the results index. A failure is one line in the record and a traceback in the execution's error.log."""
     job: JobContext | None = None
-    try:
-        if spec.overwrite not in OVERWRITE_MODES:
-            raise BenchError(f"--overwrite must be one of {', '.join(OVERWRITE_MODES)}, not {spec.overwrite!r}")
-        job, skipped = _context(spec)
-        if skipped:
-            return JobRecord(spec, "skipped", skipped, run_dir)
-        return _execute(job)
-    except Exception as exc:  # recorded per job so that other jobs' results are never lost
-        message = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "error.log").write_text(traceback.format_exc())
-        fields = _run_fields(job) if job is not None and job.dataset_sha else {}
-        return JobRecord(spec, "failed", message, run_dir, run_fields=fields)
+    started = time.time()
+    with notes.collecting() as job_notes:
+        try:
+            if spec.overwrite not in OVERWRITE_MODES:
+                raise BenchError(f"--overwrite must be one of {', '.join(OVERWRITE_MODES)}, not {spec.overwrite!r}")
+            job, skipped = _context(spec)
+            job.started, job.notes = started, job_notes
+            if skipped:
+                return JobRecord(spec, "skipped", skipped, spec.run_dir)
+            return _execute(job)
+        except Exception as exc:  # recorded per job so that other jobs' results are never lost
+            message = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+            return _failed(spec, job, message, traceback.format_exc(), started)
+        finally:
+            if job is not None and job.execution is not None:
+                job.execution.release()
+
+
+def _failed(spec: JobSpec, job: JobContext | None, message: str, trace: str, started: float) -> JobRecord:
+    """The record of a failed job: error.log and run.json in its execution directory (a new one when the job failed
+    before its data, and so its fingerprint, was known)."""
+    directory = job.run_dir if job is not None and job.execution is not None else history.failure_dir(spec.run_dir)
+    (directory / "error.log").write_text(trace)
+    finished = time.time()
+    if job is not None:
+        job.run_dir = directory
+        run = job.record("failed", message, finished)
+    else:
+        run = dict(run_id=spec.run_id, execution=directory.name, task=spec.task, method=spec.method, variant=spec.variant,
+                   dataset=spec.dataset, profile=spec.profile, seed=spec.seed, status="failed", error=message,
+                   run_dir=str(directory), config={}, started=started, finished=finished,
+                   started_iso=history.iso(started), finished_iso=history.iso(finished))
+    history.write_record(directory, run)
+    return JobRecord(spec, "failed", message, directory, run_fields=_index_row(run))
+
+
+def _index_row(run: dict[str, Any]) -> dict[str, Any]:
+    """A run record as the index's runs row (the config as JSON text)."""
+    return {**run, "config": json.dumps(run.get("config") or {}, default=str)}
 
 
 def _context(spec: JobSpec) -> tuple[JobContext, str]:
@@ -120,7 +148,9 @@ def _context(spec: JobSpec) -> tuple[JobContext, str]:
     method = method_cls(config)
     job = JobContext(spec=spec, run_dir=spec.run_dir, method_cls=method_cls, method=method, config=config.to_dict(),
                      config_hash=stable_hash({"method": spec.method, "config": config.to_dict()}, 12),
-                     metric_classes=metric_classes, device=device, code=code_version(method_cls))
+                     metric_classes=metric_classes, device=device, code=code_version(method_cls),
+                     results_code=code_version(method_cls, task if isinstance(task, type) else type(task),
+                                               *(METRICS.get(name) for name in task.metrics)))
     if method.capabilities().gpu and device != "cuda":
         return job, f"{spec.method} needs a CUDA GPU and none is available"
     return job, ""
@@ -144,55 +174,60 @@ def job_key(spec: JobSpec) -> str:
                         "device": spec.device}, 16)
 
 
-def _run_fields(job: JobContext) -> dict[str, Any]:
-    spec = job.spec
-    return dict(task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset, profile=spec.profile,
-                seed=spec.seed, run_dir=str(job.run_dir), config=json.dumps(job.config), config_hash=job.config_hash,
-                dataset_sha=job.dataset_sha, uses_ground_truth=int(job.method.capabilities().uses_ground_truth),
-                job_key=job_key(spec))
-
-
 def _execute(job: JobContext) -> JobRecord:
     spec = job.spec
     card = get_card(spec.dataset)
     output = TASKS.get(spec.task).run(job)
+    finished = time.time()
+    run = {**job.record("complete", finished=finished), "job_key": job_key(spec)}
     prov = {**provenance.collect(), "seeds": {"method": spec.seed, "dataset": card.data.get("generator", {}).get("seed")},
-            "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": job.device, **output.provenance}
-    output.write(prov)
+            "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": job.device,
+            "run": {k: run[k] for k in ("run_id", "execution", "fingerprint", "config_hash", "uses_ground_truth",
+                                        "started", "started_iso", "finished", "finished_iso")},
+            "notes": list(job.notes), **output.provenance}
     for results in output.results.values():  # the numerics mode travels with every value (a baseline states its own)
         for res in results.values():
             res.details.setdefault("numerics", prov["numerics"]["mode"])
+    output.write(prov)
+    history.write_record(job.run_dir, run)
     ground_truth = job.method.capabilities().uses_ground_truth
     rows = [
         ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
                   profile=spec.profile, seed=spec.seed, condition=condition, metric=name, value=res.value,
-                  count=int(res.details.get("items", len(res.per_item) if res.per_item is not None else 0)),
-                  unavailable_reason=res.unavailable_reason, higher_is_better=job.metric_classes[name].higher_is_better,
-                  uses_ground_truth=ground_truth, details=res.details,
-                  config_hash=job.config_hash, dataset_sha=job.dataset_sha, wall_time_s=job.timings.get("train"))
+                  count=item_count(res), unavailable_reason=res.unavailable_reason,
+                  higher_is_better=(job.metric_classes.get(name) or METRICS.get(name)).higher_is_better,
+                  uses_ground_truth=ground_truth,
+                  details=res.details, config_hash=job.config_hash, dataset_sha=job.dataset_sha,
+                  wall_time_s=job.timings.get("train"), execution=run["execution"], started=job.started)
         for condition, results in output.results.items() for name, res in results.items()
     ]
     headline = output.results[next(iter(output.results))]
     unavailable = [n for n, r in headline.items() if not r.available]
     message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
-    return JobRecord(spec, "complete", message, job.run_dir, headline, job.timings, rows, prov, _run_fields(job))
+    return JobRecord(spec, "complete", message, job.run_dir, headline, job.timings, rows, prov, _index_row(run))
 
 
 def record(store: Store, rec: JobRecord) -> None:
-    """Write a job's record into the results index (the driver's side of `execute`)."""
-    if rec.status == "complete":
-        store.begin_run(rec.run_id, **rec.run_fields)
-        store.put_results(rec.rows, rec.provenance)
-        store.finish_run(rec.run_id, "complete")
-    elif rec.status == "failed" and (rec.run_fields or store.get_run(rec.run_id)):
-        if rec.run_fields:
-            store.begin_run(rec.run_id, **rec.run_fields)
-        store.finish_run(rec.run_id, "failed", rec.message)
+    """Write a job's record into the results index (the driver's side of `execute`): the execution's runs row and,
+    when complete, its results, in one transaction."""
+    if rec.status in ("complete", "failed") and rec.run_fields:
+        store.record(rec.run_fields, rec.rows if rec.status == "complete" else [], rec.provenance)
+
+
+def _sealed(run_dir: Path) -> bool:
+    """Whether a run directory's stored values still match their manifest (a damaged one is rerun and repaired)."""
+    from talkbench.infra.cache_entry import verify_manifest
+
+    try:
+        verify_manifest(run_dir)
+    except Exception:  # noqa: BLE001 - any damage means: do not trust, rerun
+        return False
+    return True
 
 
 def pending(spec: JobSpec, store: Store) -> JobRecord | None:
-    """The record of a job the driver need not run, else None: a complete run under `--overwrite never`, or (under
-    `only-missing`) a complete run with the same `job_key` and every metric available, so a resumed sweep runs only
+    """The record of a job the driver need not run, else None: a complete latest execution under `--overwrite never`,
+    or (under `only-missing`) one with the same `job_key` and every metric available, so a resumed sweep runs only
     the missing jobs. A run with an unavailable metric reruns (cheaply, from the caches): its weights may have been
     installed since."""
     existing = store.get_run(spec.run_id)
@@ -200,14 +235,15 @@ def pending(spec: JobSpec, store: Store) -> JobRecord | None:
         return None
     if spec.overwrite == "never":
         return JobRecord(spec, "skipped", f"complete results exist in {existing['run_dir']} (--overwrite never)", spec.run_dir)
-    if spec.overwrite == "only-missing" and existing.get("job_key"):
+    where = Path(existing["run_dir"])
+    if spec.overwrite == "only-missing" and existing.get("job_key") and spec.run_dir in (where, where.parent):
         try:
             key = job_key(spec)
         except Exception:  # a bad spec fails when it runs, with its own message
             return None
         rows = store.results(run_id=spec.run_id)
-        if key == existing["job_key"] and rows and all(r.value is not None for r in rows):
+        if key == existing["job_key"] and rows and all(r.value is not None for r in rows) and _sealed(where):
             first = rows[0].condition
             stored = {r.metric: MetricResult(r.metric, r.value, details=r.details or {}) for r in rows if r.condition == first}
-            return JobRecord(spec, "skipped", f"up to date in {existing['run_dir']}", spec.run_dir, metrics=stored)
+            return JobRecord(spec, "skipped", f"up to date in {where}", where, metrics=stored)
     return None

@@ -12,7 +12,9 @@ import numpy as np
 
 from talkbench.core.metric import MetricResult
 from talkbench.core.types import Checkpoint, Clip, Video
-from talkbench.harness.stages import to_json
+from talkbench.harness.stages import STORED_VALUES, result_json
+from talkbench.infra.atomic import atomic_file, atomic_write_text
+from talkbench.infra.cache_entry import write_manifest
 
 if TYPE_CHECKING:
     from talkbench.harness.jobs import JobSpec
@@ -21,8 +23,13 @@ if TYPE_CHECKING:
 def write_job_files(run_dir: Path, spec: "JobSpec", config: dict[str, Any], prov: dict[str, Any]) -> None:
     """config.json (the job and the resolved method config) and provenance.json."""
     job = {**spec.__dict__, "out": str(spec.out) if spec.out else None}
-    (run_dir / "config.json").write_text(json.dumps({"job": job, "method_config": config}, indent=2, default=str))
-    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    atomic_write_text(run_dir / "config.json", json.dumps({"job": job, "method_config": config}, indent=2, default=str))
+    atomic_write_text(run_dir / "provenance.json", json.dumps(prov, indent=2, default=str))
+
+
+def seal_stored_values(run_dir: Path, names: tuple[str, ...] = STORED_VALUES) -> None:
+    """Write the run directory's MANIFEST.json over the files whose values a rerun reuses (checked before reuse)."""
+    write_manifest(run_dir, [n for n in names if (run_dir / n).exists()])
 
 
 def training_curves(run_dir: Path, spec: JobSpec, checkpoint: Checkpoint | None) -> list[str]:
@@ -50,21 +57,22 @@ def write_video_run(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: 
     from talkbench.io.video import write_video
 
     def as_json(res: dict[str, MetricResult]) -> dict[str, Any]:
-        return {n: {"value": to_json(r.value), "unavailable_reason": r.unavailable_reason, "details": r.details}
-                for n, r in res.items()}
+        return {n: result_json(r) for n, r in res.items()}
 
     several = list(results) != ["original"]
     write_job_files(run_dir, spec, config, prov)
     stored: dict[str, Any] = {"run_id": spec.run_id, "metrics": as_json(next(iter(results.values())))}
     if several:
         stored["conditions"] = {c: as_json(r) for c, r in results.items()}
-    (run_dir / "metrics.json").write_text(json.dumps(stored, indent=2, default=str))
+    atomic_write_text(run_dir / "metrics.json", json.dumps(stored, indent=2, default=str))
     per_frame = {"frame": np.arange(test.num_frames) + int(test.meta.get("frame_offset", 0))}
     for condition, res in results.items():
         prefix = f"{condition}:" if several else ""
         per_frame.update({prefix + n: r.per_item for n, r in res.items()
                           if r.per_item is not None and len(r.per_item) == test.num_frames})
-    pd.DataFrame(per_frame).to_csv(run_dir / "per_frame.csv", index=False)
+    with atomic_file(run_dir / "per_frame.csv") as tmp:
+        pd.DataFrame(per_frame).to_csv(tmp, index=False)
+    seal_stored_values(run_dir)
     lines = [f"# {spec.run_id}", ""]
     for condition, pred in renders.items():
         suffix = f"-{condition}" if several else ""
@@ -81,4 +89,4 @@ def write_video_run(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: 
                   f"![frames](frames{suffix}.png)", ""]
     lines += [f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
     lines += training_curves(run_dir, spec, checkpoint)
-    (run_dir / "report.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(run_dir / "report.md", "\n".join(lines) + "\n")

@@ -19,6 +19,8 @@ from typing import Any
 
 from talkbench.core.errors import BenchError, WeightsMissing
 from talkbench.core.registry import Registry
+from talkbench.infra.atomic import atomic_write_text, discard, temp_sibling
+from talkbench.infra.cache_entry import lock_for
 from talkbench.infra.paths import weights_dir
 
 
@@ -146,13 +148,11 @@ def _read_pins() -> dict[str, str]:
 
 
 def _write_pin(name: str, digest: str) -> None:
-    pins = _read_pins()
-    pins[name] = digest
     path = pins_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(pins, indent=1, sort_keys=True))
-    tmp.replace(path)
+    with lock_for(path):  # read-modify-write: two installs at once must not drop each other's pin
+        pins = _read_pins()
+        pins[name] = digest
+        atomic_write_text(path, json.dumps(pins, indent=1, sort_keys=True))
 
 
 def expected_sha256(name: str) -> tuple[str, str]:
@@ -292,7 +292,7 @@ def install(name: str, source: str, sha256: str | None = None) -> Path:
     if entry.convert:
         return _install_converted(entry, source, sha256)
     entry.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.path.with_suffix(entry.path.suffix + ".part")
+    tmp = temp_sibling(entry.path, ".part")
     if "://" in source:
         try:
             with urllib.request.urlopen(source, timeout=60) as resp, open(tmp, "wb") as out:
@@ -334,7 +334,7 @@ def _install_converted(entry: WeightsEntry, source: str, sha256: str | None) -> 
     module, _, function = entry.convert.partition(":")
     convert = getattr(importlib.import_module(module), function)
     entry.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.path.with_name(entry.path.name + ".part")
+    tmp = temp_sibling(entry.path, ".part")
     try:
         convert(src, tmp)
         tmp.replace(entry.path)
@@ -357,8 +357,7 @@ def _install_snapshot(entry: WeightsEntry, source: str, sha256: str | None) -> P
     if lacking:
         raise BenchError(f"{src}: not a complete {entry.name} snapshot, missing {', '.join(lacking)}")
     entry.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.path.with_name(entry.path.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = temp_sibling(entry.path, ".part")
     tmp.mkdir()
     try:
         for n in snapshot_files(src):
@@ -367,12 +366,8 @@ def _install_snapshot(entry: WeightsEntry, source: str, sha256: str | None) -> P
         expected = (sha256 or "").lower()
         if expected and not hash_matches(actual, expected):
             raise BenchError(f"{source}: snapshot sha256 {actual[:16]}… does not match the stated {expected}; not installed")
-        old = entry.path.with_name(entry.path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if entry.path.exists():
-            entry.path.rename(old)
+        discard(entry.path)
         tmp.rename(entry.path)
-        shutil.rmtree(old, ignore_errors=True)
         with _HASHES_LOCK:  # a rename keeps size and mtime: carry the hashes over instead of re-reading GBs
             for key, digest in list(_HASHES.items()):
                 if Path(key[0]).parent == tmp:

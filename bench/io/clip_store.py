@@ -8,29 +8,33 @@ from pathlib import Path
 import numpy as np
 
 from talkbench.infra.atomic import atomic_directory
+from talkbench.infra.cache_entry import MANIFEST, READ_ERRORS, DamagedEntry, verify_manifest, write_manifest
 from talkbench.core.errors import InputError
 from talkbench.core.types import Clip
 
 
-def save_clip(clip: Clip, directory: Path) -> None:
-    """Write `clip` atomically into `directory` (arrays.npz + clip.json)."""
+def write_clip(clip: Clip, directory: Path) -> None:
+    """Write `clip` into an existing directory (arrays.npz + clip.json); `save_clip` makes it atomic."""
     arrays = {"frames": clip.frames, "audio": clip.audio}
     arrays.update({f"ann__{k}": v for k, v in clip.annotations.items()})
     arrays.update({f"track__{k}": v for k, v in clip.audio_tracks.items()})
     meta = {"name": clip.name, "fps": clip.fps, "sample_rate": clip.sample_rate, "n_train": clip.n_train, "meta": clip.meta}
+    np.savez(directory / "arrays.npz", **arrays)
+    (directory / "clip.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+
+
+def save_clip(clip: Clip, directory: Path) -> None:
+    """Write `clip` atomically into `directory` (arrays.npz + clip.json + MANIFEST.json, checked on load)."""
     with atomic_directory(directory) as tmp:
-        np.savez(tmp / "arrays.npz", **arrays)
-        (tmp / "clip.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+        write_clip(clip, tmp)
+        write_manifest(tmp)
 
 
-def load_clip(directory: Path) -> Clip:
-    """Read a clip written by save_clip; a damaged cache names its directory."""
-    try:
-        meta = json.loads((directory / "clip.json").read_text())
-        with np.load(directory / "arrays.npz", allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{directory}: damaged dataset cache ({exc}); delete it to regenerate") from exc
+def read_clip(directory: Path) -> Clip:
+    """Read a clip written by write_clip; raises what the damaged file raises (see `load_clip`)."""
+    meta = json.loads((directory / "clip.json").read_text())
+    with np.load(directory / "arrays.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
     return Clip(
         name=meta["name"],
         frames=arrays.pop("frames"),
@@ -42,6 +46,18 @@ def load_clip(directory: Path) -> Clip:
         n_train=meta["n_train"],
         meta=meta["meta"],
     )
+
+
+def load_clip(directory: Path) -> Clip:
+    """Read a clip written by save_clip, checked against its manifest (when it has one); a damaged one names its file."""
+    try:
+        if (directory / MANIFEST).exists():
+            verify_manifest(directory)
+        return read_clip(directory)
+    except DamagedEntry as exc:
+        raise InputError(f"damaged dataset: {exc}; prepare it again") from exc
+    except READ_ERRORS as exc:
+        raise InputError(f"{directory}: damaged dataset ({type(exc).__name__}: {exc}); prepare it again") from exc
 
 
 def _json_default(obj: object) -> object:

@@ -9,6 +9,7 @@ import av
 import numpy as np
 
 from talkbench.core.errors import InputError
+from talkbench.infra.atomic import atomic_file
 from talkbench.io.audio import conform_audio
 from talkbench.core.types import SAMPLE_RATE, Video
 
@@ -56,11 +57,10 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndar
     """Encode H.264 (yuv420p) mp4 with the driving audio muxed in as AAC (for viewing; scores use raw frames)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".part" + path.suffix)
     h, w = frames.shape[1:3]
     # yuv420p needs even sizes; pad by edge replication rather than crop so no pixel is lost.
     pad_h, pad_w = h % 2, w % 2
-    with av.open(str(tmp), mode="w", format="mp4") as container:
+    with atomic_file(path, suffix=path.suffix) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
         vstream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         vstream.width, vstream.height = w + pad_w, h + pad_h
         vstream.pix_fmt = "yuv420p"
@@ -89,4 +89,3 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndar
                 container.mux(packet)
             for packet in astream.encode():
                 container.mux(packet)
-    tmp.replace(path)

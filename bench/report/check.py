@@ -10,6 +10,7 @@ from typing import Any
 
 from talkbench.core.errors import BenchError
 from talkbench.harness.store import ResultRow, Store
+from talkbench.report.versions import latest_version
 
 KEY_FIELDS = ("task", "dataset", "method", "variant", "profile", "seed", "condition", "metric")
 
@@ -68,8 +69,10 @@ def within(baseline: float, current: float, tol: dict[str, float]) -> bool:
 
 
 def compare(baseline: dict[str, Any], store: Store) -> list[Comparison]:
-    """Compare every baseline entry with the latest stored result of the same key."""
-    latest = _latest(store.results())
+    """Compare every baseline entry with the latest stored result of the same key, on the latest stored content of
+    its dataset (results on older content are never mixed in: `report.versions`)."""
+    kept, older_rows, _ = latest_version(store.results())
+    latest, older = _latest(kept), _latest(older_rows)
     defaults = baseline.get("tolerances", {})
     out = []
     for entry in baseline["entries"]:
@@ -81,7 +84,10 @@ def compare(baseline: dict[str, Any], store: Store) -> list[Comparison]:
         base = _decode(entry.get("value"))
         row = latest.get(tuple(key[f] for f in KEY_FIELDS))
         if row is None:
-            out.append(Comparison(key, base, None, tol, "FAIL", "no stored result: run it first (bench run ...)"))
+            stale = older.get(tuple(key[f] for f in KEY_FIELDS))
+            out.append(Comparison(key, base, None, tol, "FAIL", "no stored result: run it first (bench run ...)" if stale is None
+                                  else f"stored only on older content of {key['dataset']} (data {stale.dataset_sha[:8]}): "
+                                       "rerun it on the current data"))
             continue
         current = row.value if row.unavailable_reason is None else None
         if entry.get("dataset_sha") and row.dataset_sha and entry["dataset_sha"] != row.dataset_sha:
@@ -130,7 +136,8 @@ def report(comparisons: list[Comparison]) -> str:
 def write_baseline(path: Path, store: Store, profile: str, tolerances: dict[str, dict[str, float]],
                    task: str | None = None) -> int:
     """(Re)write a baseline from the latest stored results of a profile; keeps the file's tolerances."""
-    rows = [r for r in _latest(store.results(task=task, profile=profile)).values() if r.metric in tolerances]
+    rows = [r for r in _latest(latest_version(store.results(task=task, profile=profile))[0]).values()
+            if r.metric in tolerances]
     entries = [{**{f: getattr(r, f) for f in KEY_FIELDS}, "value": _encode(r.value if r.unavailable_reason is None else None),
                 "dataset_sha": r.dataset_sha} for r in rows]
     entries.sort(key=lambda e: tuple(str(e[f]) for f in KEY_FIELDS))

@@ -8,6 +8,7 @@ import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -42,6 +43,8 @@ class Table:
     ground_truth_rows: set[str] = field(default_factory=set)
     variants: dict[str, set[str]] = field(default_factory=dict)
     """Per metric, the protocol variants its values were measured with ("" = the metric's defaults)."""
+    notes: list[str] = field(default_factory=list)
+    """What the table leaves out and why (results on older dataset content), shown under it."""
 
     @property
     def title(self) -> str:
@@ -75,8 +78,11 @@ def _metric_info(name: str) -> tuple[str, int]:
 
 
 def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]] | None = None,
-                 condition_order: dict[str, tuple[str, ...]] | None = None) -> list[Table]:
-    """Group rows into tables; average seeds; rank rows that do not use ground truth."""
+                 condition_order: dict[str, tuple[str, ...]] | None = None,
+                 label_of: Callable[[ResultRow], str] | None = None) -> list[Table]:
+    """Group rows into tables; average seeds; rank rows that do not use ground truth. `label_of` names a row's table
+    row (default `ResultRow.label`; `--all-runs` adds seed and execution)."""
+    label_of = label_of or (lambda r: r.label)
     groups: dict[tuple[str, str, str, str], list[ResultRow]] = defaultdict(list)
     for row in rows:
         groups[(row.task, row.dataset, row.profile, row.condition)].append(row)
@@ -96,9 +102,9 @@ def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]]
         # The latest result per (label, metric, seed) wins; seeds are then averaged.
         latest: dict[tuple[str, str, int], ResultRow] = {}
         for row in group:
-            latest[(row.label, row.metric, row.seed)] = row
+            latest[(label_of(row), row.metric, row.seed)] = row
             if row.uses_ground_truth:
-                table.ground_truth_rows.add(row.label)
+                table.ground_truth_rows.add(label_of(row))
         per_cell: dict[tuple[str, str], list[ResultRow]] = defaultdict(list)
         for (label, metric, _seed), row in latest.items():
             per_cell[(label, metric)].append(row)
@@ -205,7 +211,7 @@ def _legend(table: Table) -> str:
             parts.append(f"{name} mixes protocol variants ({'; '.join(v or 'defaults' for v in variants)}): not ranked")
         elif variants and variants[0]:
             parts.append(f"{name} measured with {variants[0]}")
-    return "; ".join(parts)
+    return "; ".join(parts + table.notes)
 
 
 def _markdown(tables: list[Table]) -> str:
@@ -284,12 +290,24 @@ def _html(tables: list[Table]) -> str:
     return "\n".join(out) + "\n"
 
 
-def tables_for(rows: list[ResultRow]) -> list[Table]:
-    """Tables with each task's metric and condition order."""
+def tables_for(rows: list[ResultRow], all_runs: bool = False) -> list[Table]:
+    """Tables with each task's metric and condition order, on one dataset version each (`report.versions`): the
+    latest, with a note on what older content is left out; with `all_runs`, one row per execution (labelled with
+    seed and execution) and one table per dataset version."""
     from talkbench.harness.tasks import TASKS
+    from talkbench.report.versions import latest_version, split_versions
 
     tasks = {t: TASKS.get(t) for t in TASKS.names()}
-    return build_tables(rows, {t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
+    orders = ({t: v.metrics for t, v in tasks.items()}, {t: v.conditions for t, v in tasks.items()})
+    if all_runs:
+        return build_tables(split_versions(rows), *orders, label_of=lambda r: f"{r.label} s{r.seed} @ {r.execution}")
+    kept, _, notes = latest_version(rows)
+    tables = build_tables(kept, *orders)
+    for table in tables:
+        note = notes.get((table.task, table.dataset, table.profile))
+        if note:
+            table.notes.append(note)
+    return tables
 
 
 def side_by_side(tables: list[Table], tasks: tuple[str, ...] = ("lipsync",)) -> list[Table]:
@@ -314,6 +332,7 @@ def side_by_side(tables: list[Table], tasks: tuple[str, ...] = ("lipsync",)) -> 
         for label, cells in table.rows.items():
             wide.rows.setdefault(label, {}).update({f"{table.condition}{CONDITION_SEP}{m}": c for m, c in cells.items()})
         wide.ground_truth_rows |= table.ground_truth_rows
+        wide.notes += [n for n in table.notes if n not in wide.notes]
     for wide in merged.values():
         _rank(wide)
     return out
@@ -334,7 +353,7 @@ def ablation_tables(tables: list[Table], method: str) -> list[Table]:
         ablation = Table(table.task, table.dataset, table.profile, table.condition, columns,
                          {**{m: table.higher_is_better[m] for m in metrics},
                           **{m + DELTA: table.higher_is_better[m] for m in metrics}},
-                         variants={m: table.variants.get(m, set()) for m in metrics})
+                         variants={m: table.variants.get(m, set()) for m in metrics}, notes=list(table.notes))
         full = table.rows[method]
         for label in labels:
             cells = dict(table.rows[label])

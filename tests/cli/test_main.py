@@ -13,7 +13,7 @@ import soundfile as sf
 
 from talkbench.cli.main import main
 from talkbench.harness.driver import run_jobs
-from talkbench.harness.store import Store
+from talkbench.harness.store import ResultRow, Store
 from talkbench.io.video import write_video
 from tests.kit.jobs import enhance
 
@@ -240,3 +240,24 @@ def test_voicebank_prepare_refuses_wrong_counts(tmp_path: Path, bench_home: Path
     assert "10 utterances, the voicebank-demand test set has 824" in capsys.readouterr().err
     code = main(["run", "--task", "enhance", "--method", "mss", "--dataset", "voicebank-demand", "--no-leaderboard"])
     assert code == 1 and "bench data prepare --card voicebank-demand --path DIR" in capsys.readouterr().err
+
+
+def record_static(store: Store, execution: str, value: float, started: float) -> None:
+    run_id = "reconstruct-d-static-smoke-s0"
+    store.record({"run_id": run_id, "execution": execution, "task": "reconstruct", "method": "static", "variant": "",
+                  "dataset": "d", "profile": "smoke", "seed": 0, "status": "complete", "started": started},
+                 [ResultRow(run_id=run_id, task="reconstruct", method="static", variant="", dataset="d", profile="smoke",
+                            seed=0, condition="original", metric="psnr", value=value, count=5, unavailable_reason=None,
+                            higher_is_better=True, dataset_sha="abc", execution=execution, started=started)], {})
+
+
+def test_leaderboard_latest_run_or_all_runs(bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store()
+    record_static(store, "20240101T000000Z-aaaa1111", 21.5, 1.0)
+    record_static(store, "20240201T000000Z-bbbb2222", 23.25, 2.0)
+    assert main(["leaderboard"]) == 0
+    out = capsys.readouterr().out
+    assert "23.25" in out and "21.5" not in out
+    assert main(["leaderboard", "--all-runs"]) == 0
+    out = capsys.readouterr().out
+    assert "static s0 @ 20240101T000000Z-aaaa1111" in out and "21.50" in out and "23.25" in out

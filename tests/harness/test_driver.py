@@ -166,3 +166,47 @@ def test_runner_recomputes_lmd_for_another_variant(tiny_cards: Path) -> None:
     assert first.details["region"] == again.details["region"] == "mouth" and face.details["region"] == "face"
     if first.available:  # 64 px test frames: the face may be too small for the mesh, then both say so
         assert again.value == first.value and face.value != first.value
+
+
+RACE_TRIALS = 10
+RACE_SEEDS = ("0", "1")
+RACE_COMMANDS = (("static", "oracle"), ("oracle", "static"), ("static", "oracle"))
+"""Three commands on one dataset with overlapping methods and seeds: every job is run by at least two of them at once."""
+
+
+def test_concurrent_bench_runs_store_every_result(tiny_cards: Path, tmp_path: Path) -> None:
+    """`bench run`s started together into one fresh BENCH_HOME all succeed with every result stored, ten trials in a
+    row (with the shared `.part` names this replaced, 2 of 10 trials lost a job). The commands are forked children of
+    one interpreter (`tests.kit.race`): separate processes, without paying the imports thirty times."""
+    import os
+    import subprocess
+    import sys
+
+    expected = {f"reconstruct-synthetic-portrait-{m}-smoke-s{s}" for m in ("static", "oracle") for s in RACE_SEEDS}
+    trials = []
+    for t in range(RACE_TRIALS):
+        commands = []
+        for methods in RACE_COMMANDS:
+            argv = ["run", "--dataset", "synthetic-portrait", "--metric", "psnr", "--no-leaderboard", "--numerics", "native"]
+            argv += [a for m in methods for a in ("--method", m)] + [a for s in RACE_SEEDS for a in ("--seed", s)]
+            commands.append(argv)
+        trials.append({"home": str(tmp_path / f"home{t}"), "commands": commands})
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"trials": trials}))
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "tests.kit.race", str(plan)], cwd=repo, capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    codes = json.loads(out.stdout.strip().splitlines()[-1])
+    problems = []
+    for trial, trial_codes in zip(trials, codes):
+        home = Path(trial["home"])
+        logs = [Path(f"{home}.{n}.log").read_text() for n in range(len(RACE_COMMANDS))]
+        rows = Store(home / "results.sqlite").results(all_runs=True)
+        stored = {r.run_id for r in rows if r.metric == "psnr" and r.value is not None}
+        leftovers = [p.name for p in home.rglob("*.tmp-*")]
+        if any(trial_codes) or stored != expected or leftovers:
+            failed = next((log for code, log in zip(trial_codes, logs) if code), "")
+            problems.append(f"{home.name}: exit codes {trial_codes}, missing {sorted(expected - stored)}, "
+                            f"temporary leftovers {leftovers[:3]}; {failed[-800:]}")
+    assert not problems, "\n".join(problems)

@@ -78,3 +78,28 @@ def test_method_specific_tolerance_overrides_the_metric_default(bench_home: Path
     path.write_text(json.dumps(data))
     status = {c.key["method"]: c.status for c in compare(load_baseline(path), store)}
     assert status == {"static": "FAIL", "er-nerf": "ok"}
+
+
+def test_check_never_mixes_dataset_versions(bench_home: Path, tmp_path: Path) -> None:
+    """After `may` is re-prepared from another video only static reran: oracle's value on the old content is not
+    compared as if it were current, and a baseline written now holds only the current content."""
+    store = Store()
+
+    def stored(method: str, value: float, sha: str, started: float) -> None:
+        run_id, execution = f"reconstruct-may-{method}-smoke-s0", f"e-{sha}"
+        store.record({"run_id": run_id, "execution": execution, "task": "reconstruct", "method": method, "variant": "",
+                      "dataset": "may", "profile": "smoke", "seed": 0, "status": "complete", "started": started},
+                     [ResultRow(run_id=run_id, task="reconstruct", method=method, variant="", dataset="may", profile="smoke",
+                                seed=0, condition="original", metric="psnr", value=value, count=5, unavailable_reason=None,
+                                higher_is_better=True, dataset_sha=sha, execution=execution, started=started)], {})
+
+    stored("oracle", 40.0, "old", 1.0)
+    stored("static", 20.0, "old", 2.0)
+    path = tmp_path / "baseline.json"
+    write_baseline(path, store, "smoke", {"psnr": {"abs": 0.05}})
+    stored("static", 21.0, "new", 3.0)
+    status = {c.key["method"]: (c.status, c.note) for c in compare(load_baseline(path), store)}
+    assert status["static"][0] == "FAIL" and "dataset content differs" in status["static"][1]
+    assert status["oracle"][0] == "FAIL" and "only on older content of may (data old)" in status["oracle"][1]
+    assert write_baseline(path, store, "smoke", {"psnr": {"abs": 0.05}}) == 1
+    assert [(e["method"], e["dataset_sha"]) for e in load_baseline(path)["entries"]] == [("static", "new")]

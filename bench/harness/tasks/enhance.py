@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,9 +18,11 @@ from talkbench.core.task import Task
 from talkbench.core.types import Audio
 from talkbench.datasets.cards import load_speech
 from talkbench.harness.context import JobContext, TaskOutput
-from talkbench.harness.run_dir import write_job_files
+from talkbench.harness.run_dir import seal_stored_values, write_job_files
+from talkbench.harness.stages import result_json
 from talkbench.infra import numerics
-from talkbench.infra.atomic import atomic_directory
+from talkbench.infra.atomic import atomic_file, atomic_write_text
+from talkbench.infra.cache_entry import DamagedEntry, cached, guarded_read
 from talkbench.infra.hashing import stable_hash
 from talkbench.infra.paths import cache_dir
 
@@ -66,29 +67,33 @@ def run_enhance(job: JobContext) -> TaskOutput:
 
 
 def _enhance_stage(job: JobContext, speech: "SpeechSet", key: str) -> tuple[list[np.ndarray], float, bool]:
-    final = cache_dir() / "enhance" / key
-    if job.spec.overwrite == "always":
-        shutil.rmtree(final, ignore_errors=True)
-    if (final / "DONE.json").exists():
-        with np.load(final / "enhanced.npz", allow_pickle=False) as data:
-            out = [data[f"u{i}"] for i in range(len(speech.utterances))]
-        return out, float(json.loads((final / "DONE.json").read_text())["wall_time_s"]), True
-    out, wall = [], 0.0
-    for u in tqdm(speech.utterances, desc=f"enhance {job.spec.method}", unit="utt", leave=False, disable=None):
-        t0 = time.perf_counter()
-        audio = job.method.denoise(u.noisy, speech.sample_rate)
-        wall += time.perf_counter() - t0
-        if len(audio) != len(u.noisy) or not np.all(np.isfinite(audio)):
-            raise BenchError(f"{job.spec.method} returned bad audio for utterance {u.id} (length or non-finite values)")
-        out.append(audio.astype(np.float32))
-    with atomic_directory(final) as tmp:
+    def build(tmp: Path) -> tuple[list[np.ndarray], float]:
+        out, wall = [], 0.0
+        for u in tqdm(speech.utterances, desc=f"enhance {job.spec.method}", unit="utt", leave=False, disable=None):
+            t0 = time.perf_counter()
+            audio = job.method.denoise(u.noisy, speech.sample_rate)
+            wall += time.perf_counter() - t0
+            if len(audio) != len(u.noisy) or not np.all(np.isfinite(audio)):
+                raise BenchError(f"{job.spec.method} returned bad audio for utterance {u.id} (length or non-finite values)")
+            out.append(audio.astype(np.float32))
         np.savez(tmp / "enhanced.npz", **{f"u{i}": a for i, a in enumerate(out)})
         (tmp / "DONE.json").write_text(json.dumps({"wall_time_s": wall}))
-    return out, wall, False
+        return out, wall
+
+    def load(path: Path) -> tuple[list[np.ndarray], float]:
+        with np.load(path / "enhanced.npz", allow_pickle=False) as data:
+            out = [data[f"u{i}"] for i in range(len(speech.utterances))]
+        if [len(a) for a in out] != [len(u.noisy) for u in speech.utterances]:
+            raise DamagedEntry(f"{path / 'enhanced.npz'}: utterance lengths differ from the dataset's")
+        return out, float(json.loads((path / "DONE.json").read_text())["wall_time_s"])
+
+    (out, wall), reused = cached(cache_dir() / "enhance" / key, build, load, label="enhance",
+                                 refresh=job.spec.overwrite == "always")
+    return out, wall, reused
 
 
 def _score_utterances(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarray]) -> tuple[dict[str, list[MetricResult]], float]:
-    previous = _load_per_utterance(job.run_dir / "per_utterance.csv") if job.spec.overwrite != "always" else {}
+    previous = _load_per_utterance(job.run_dir) if job.spec.overwrite != "always" else {}
     t0 = time.perf_counter()
     per_item: dict[str, list[MetricResult]] = {}
     for name, cls in job.metric_classes.items():
@@ -105,6 +110,9 @@ def _score_utterances(job: JobContext, speech: "SpeechSet", enhanced: list[np.nd
             except BenchError as exc:
                 results.append(MetricResult.unavailable(name, str(exc)))
         per_item[name] = results
+    for name, values in previous.items():  # values scored earlier in this execution stay in its run directory
+        if name not in per_item and len(values) == len(speech.utterances) and not np.isnan(values).any():
+            per_item[name] = [MetricResult(name, float(v)) for v in values]
     return per_item, time.perf_counter() - t0
 
 
@@ -127,13 +135,21 @@ def _aggregate(job: JobContext, speech: "SpeechSet", per_item: dict[str, list[Me
     return out
 
 
-def _load_per_utterance(path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
-        return {}
-    import pandas as pd
+STORED_VALUES = ("metrics.json", "per_utterance.csv")
+"""The run-directory files whose values a rerun reuses (guarded by its MANIFEST.json)."""
 
-    frame = pd.read_csv(path)
-    return {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns if c not in ("id", "snr_db", "noise", "speaker")}
+
+def _load_per_utterance(run_dir: Path) -> dict[str, np.ndarray]:
+    def load() -> dict[str, np.ndarray]:
+        import pandas as pd
+
+        try:
+            frame = pd.read_csv(run_dir / "per_utterance.csv", float_precision="round_trip")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise DamagedEntry(f"{run_dir / 'per_utterance.csv'} is not a per-utterance table ({exc})") from None
+        return {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns if c not in ("id", "snr_db", "noise", "speaker")}
+
+    return guarded_read(run_dir, STORED_VALUES[1:], load, what=f"stored per-utterance values of {run_dir}") or {}
 
 
 def _write_run_dir(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarray], per_item: dict[str, list[MetricResult]],
@@ -144,27 +160,29 @@ def _write_run_dir(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarr
 
     run_dir, spec = job.run_dir, job.spec
     write_job_files(run_dir, spec, job.config, prov)
-    (run_dir / "metrics.json").write_text(json.dumps({"run_id": spec.run_id, "conditions": {
-        c: {n: {"value": r.value, "unavailable_reason": r.unavailable_reason, "details": r.details} for n, r in res.items()}
-        for c, res in results.items()}}, indent=2, default=str))
+    atomic_write_text(run_dir / "metrics.json", json.dumps({"run_id": spec.run_id, "conditions": {
+        c: {n: result_json(r) for n, r in res.items()} for c, res in results.items()}}, indent=2, default=str))
     table = {"id": [u.id for u in speech.utterances], "snr_db": [u.snr_db for u in speech.utterances],
              "noise": [u.noise for u in speech.utterances], "speaker": [u.speaker for u in speech.utterances]}
     table.update({n: [r.value if r.available else math.nan for r in rs] for n, rs in per_item.items()})
-    pd.DataFrame(table).to_csv(run_dir / "per_utterance.csv", index=False)
+    with atomic_file(run_dir / "per_utterance.csv") as tmp:
+        pd.DataFrame(table).to_csv(tmp, index=False)
+    seal_stored_values(run_dir, STORED_VALUES)
     examples = run_dir / "examples"
     examples.mkdir(exist_ok=True)
     shown = [speech.in_condition(c)[0] for c in speech.conditions()[1:]] or [0]
     for i in shown:
         write_audio(examples / f"{speech.utterances[i].id}_enhanced.wav", enhanced[i], speech.sample_rate)
     _spectrograms(speech, enhanced, shown[0], run_dir / "spectrogram.png", spec.method)
-    lines = [f"# {spec.run_id}", "", "| condition | " + " | ".join(job.metric_classes) + " |", "|---|" + "---|" * len(job.metric_classes)]
+    names = list(next(iter(results.values())))
+    lines = [f"# {spec.run_id}", "", "| condition | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for condition, res in results.items():
         cells = [f"{r.value:.3f}" if r.available else "n/a" for r in res.values()]
         lines.append(f"| {condition} (n={len(speech.in_condition(condition))}) | " + " | ".join(cells) + " |")
     rtf = prov.get("real_time_factor")
     lines += ["", f"Real-time factor of {spec.method}: {rtf:.5f}" if rtf else "", "",
               "Noisy / enhanced / clean spectrograms of one utterance:", "", "![spectrogram](spectrogram.png)"]
-    (run_dir / "report.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(run_dir / "report.md", "\n".join(lines) + "\n")
 
 
 def _spectrograms(speech: "SpeechSet", enhanced: list[np.ndarray], i: int, path: Path, method: str) -> None:

@@ -31,3 +31,13 @@ def test_enhance_runs_per_snr_and_mss_improves_on_noisy(tiny_cards: Path) -> Non
         assert (run_dir / name).is_file(), name
     assert json.loads((run_dir / "provenance.json").read_text())["real_time_factor"] > 0
     assert rows[("mss", "all", "csig")].details["pesq_mode"] == "wb"
+
+
+def test_metrics_scored_later_join_the_stored_ones(tiny_cards: Path) -> None:
+    store = Store()
+    (first,) = run_jobs([enhance("passthrough", metrics=("si_sdr",))], store)
+    (later,) = run_jobs([enhance("passthrough", metrics=("stoi",))], store)
+    assert later.run_dir == first.run_dir
+    stored = json.loads((first.run_dir / "metrics.json").read_text())["conditions"]["all"]
+    assert set(stored) == {"si_sdr", "stoi"} and stored["si_sdr"]["value"] == first.metrics["si_sdr"].value
+    assert "| condition | stoi | si_sdr |" in (first.run_dir / "report.md").read_text()
