@@ -85,6 +85,21 @@ def prepared_dir(card: Card) -> Path:
     return data_dir() / card.name / "prepared"
 
 
+def require_prepared(card: Card) -> Path:
+    """The prepared folder of a card made from local data (video, speech corpus); BenchError saying how to prepare it
+    when there is none. Generated cards need nothing."""
+    source = prepared_dir(card)
+    if card.kind == "video" and not (source / "clip.json").exists():
+        raise BenchError(
+            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
+            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
+        )
+    if card.kind == "speech-corpus" and not (source / "index.json").exists():
+        raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
+                         f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+    return source
+
+
 def load_dataset(name: str, profile: str) -> Clip:
     """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
     card = get_card(name)
@@ -105,12 +120,7 @@ def load_dataset(name: str, profile: str) -> Clip:
         clip.meta["content_sha256"] = clip_fingerprint(clip)
         save_clip(clip, directory)
         return clip
-    source = prepared_dir(card)
-    if not (source / "clip.json").exists():
-        raise BenchError(
-            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
-            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
-        )
+    source = require_prepared(card)
     clip = load_clip(source)
     if clip.resolution[0] != resolution:
         clip = resize_clip(clip, resolution)
@@ -134,10 +144,7 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
         speech_set.save_speech_set(speech, directory)
         return speech
     if card.kind == "speech-corpus":
-        source = prepared_dir(card)
-        if not (source / "index.json").exists():
-            raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
-                             f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+        source = require_prepared(card)
         speech = speech_set.load_speech_set(source)
         speech.meta.setdefault("content_sha256", speech_fingerprint(speech))
         return speech
