@@ -9,22 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from talkbench.cli import store as store_cli
+from talkbench.cli import checks
 from talkbench.core.errors import BenchError
 
 if TYPE_CHECKING:
     from talkbench.prepare.options import PreprocessOptions
 
 DEFAULT_TOLERANCES = {"psnr": {"abs": 0.05}, "ssim": {"abs": 0.002}, "lpips": {"abs": 0.002}}
-
-
-def _parse_sets(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BenchError(f"--set expects key=value, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -57,28 +48,19 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Train, render, score and store; print the leaderboard of what ran."""
-    from talkbench.datasets.cards import get_card
-    from talkbench.core.registries import METHODS
-    from talkbench.harness.tasks import method_names
     from talkbench.core import metric_options
     from talkbench.cli.sweep import expand_grid, parse_seeds
     from talkbench.harness.driver import run_jobs
     from talkbench.harness.executors import ExecutorOptions, make_executor
     from talkbench.harness.jobs import JobSpec
     from talkbench.harness.store import Store
+    from talkbench.infra.paths import output_folder
 
-    methods: list[str] = []
-    for name in args.method:
-        if name == "all":
-            methods += [m for m in method_names(args.task) if m not in methods]
-        else:
-            METHODS.get(name)
-            methods.append(name)
-    for dataset in args.dataset:
-        get_card(dataset)
+    methods = checks.run_methods(args)
+    out = output_folder(args.out, "--out") if args.out else None
     specs = [JobSpec(method=m, dataset=d, profile=args.profile, seed=seed, task=args.task, overrides=overrides,
                      metrics=tuple(args.metric) if args.metric else None, overwrite=args.overwrite,
-                     out=Path(args.out) if args.out else None, device=args.device,
+                     out=out, device=args.device,
                      metric_options=metric_options.from_args(args))
              for d in args.dataset for m in methods for overrides in expand_grid(args.set_grid)
              for seed in parse_seeds(args.seed)]
@@ -114,7 +96,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     from talkbench.core import metric_options
 
-    results, notes = score_files(args.pred, args.ref, args.metric, args.device, metric_options.from_args(args), audio=args.audio)
+    checks.check_device(args.device)
+    options = metric_options.from_args(args)
+    checks.check_metric_options(options)
+    results, notes = score_files(args.pred, args.ref, args.metric, args.device, options, audio=args.audio)
     if args.json:
         print(to_json(results, notes, {"pred": args.pred, "ref": args.ref}))
     else:
@@ -133,8 +118,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Print (or write) the leaderboard tables."""
     from talkbench.report.leaderboard import render, render_claims, tables_for
     from talkbench.harness.store import Store
+    from talkbench.infra.paths import output_file
 
-    rows = Store().results(task=args.task, profile=args.profile, dataset=args.dataset, all_runs=args.all_runs)
+    checks.check_filters(args)
+    out = output_file(args.out, "--out") if args.out else None
+    store = Store()
+    rows = store.results(task=args.task, profile=args.profile, dataset=args.dataset, all_runs=args.all_runs)
+    checks.check_found(rows, store, args)
     tables = tables_for(rows, all_runs=args.all_runs)
     shown = tables
     if args.ablation:
@@ -151,9 +141,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if args.with_claims:
         claims = render_claims(tables, args.format)
         text += ("\n" + claims) if claims else "\n(no paper claims for these tables)\n"
-    if args.out:
-        Path(args.out).write_text(text)
-        print(f"wrote {args.out}")
+    if out is not None:
+        out.write_text(text)
+        print(f"wrote {out}")
     else:
         print(text, end="")
     return 0
@@ -166,7 +156,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     store = Store()
     if args.write:
-        path = Path(args.baseline)
+        from talkbench.harness.tasks import TASKS
+        from talkbench.infra.paths import output_file
+
+        if args.task is not None:
+            TASKS.get(args.task)
+        path = output_file(args.baseline, "--baseline")
         tolerances = load_baseline(path).get("tolerances", DEFAULT_TOLERANCES) if path.exists() else DEFAULT_TOLERANCES
         count = write_baseline(path, store, args.profile, tolerances, args.task)
         print(f"wrote {count} entries to {path}")
@@ -209,6 +204,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     from talkbench.prepare.preprocess import requested_annotations
     from talkbench.prepare.video import complete_prepared, prepare_speech_corpus, prepare_video, prepared_from, prepared_options
 
+    checks.check_prepare(args)
     if get_card(args.card).kind == "speech-corpus":
         if not args.path:
             raise BenchError(f"card {args.card!r} is a speech corpus: pass --path DIR")
@@ -269,7 +265,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     """Denoise a speech file with a registered enhance-task method."""
     from talkbench.harness.denoise import denoise_file
 
-    notes = denoise_file(args.input, args.output, args.method, _parse_sets(args.set))
+    notes = denoise_file(args.input, args.output, args.method, checks.parse_sets(args.set))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {args.output} ({args.method})")
@@ -290,6 +286,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
         return 0
     if not args.name or not args.source:
         raise BenchError("usage: bench weights install NAME --from PATH|URL [--sha256 HEX]")
+    checks.check_sha256(args.sha256)
     path = weights.install(args.name, args.source, sha256=args.sha256)
     _, origin = weights.expected_sha256(args.name)
     print(f"installed {args.name} -> {path} (sha256 {weights.verified(args.name)[1][:12]}…, {origin})")
@@ -311,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", action="append", help="method name, repeatable; 'all' = every method of the task")
     p.add_argument("--dataset", action="append", help="dataset card name, repeatable")
     p.add_argument("--task", help="reconstruct (default), lipsync or enhance")
-    p.add_argument("--profile", help="smoke (default) or paper")
+    p.add_argument("--profile", choices=["smoke", "paper"], help="smoke (default) or paper")
     p.add_argument("--seed", action="append", help="method seeds: --seed 0,1,2 or repeated (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE[,VALUE...]",
                    help="override a method config field; several comma-separated values make a grid axis")
@@ -426,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one readable line and a non-zero exit on any user-facing error."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "list":  # every other command reads or writes $BENCH_HOME: a bad one is said first
+            from talkbench.infra.paths import bench_home
+
+            bench_home()
         if args.command == "run":
             from talkbench.cli.sweep import apply_sweep
             from talkbench.infra import numerics

@@ -55,6 +55,8 @@ def parse_set_grid(items: list[str]) -> dict[str, list[str]]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BenchError(f"--set expects KEY=VALUE (or KEY=V1,V2 for a grid), got {item!r}")
+        if key.strip() in grid:
+            raise BenchError(f"--set {key.strip()} given twice: give one --set {key.strip()}=V1,V2 for a grid")
         values = split_values(value)
         if any(v == "" for v in values) and value.strip():
             raise BenchError(f"--set {item!r} has an empty grid value; write KEY=V1,V2 without a trailing comma")
@@ -70,9 +72,9 @@ def parse_seeds(items: list[str] | None) -> list[int]:
             try:
                 seed = int(value)
             except ValueError:
-                raise BenchError(f"--seed takes integers (e.g. --seed 0,1,2), not {value!r}") from None
+                raise BenchError(f"--seed {value!r}: a seed is an integer (several: --seed 0,1,2)") from None
             if seed < 0:
-                raise BenchError(f"--seed must be >= 0, not {seed}")
+                raise BenchError(f"--seed {seed}: a seed is a non-negative integer")
             if seed not in seeds:
                 seeds.append(seed)
     return seeds
@@ -134,6 +136,6 @@ def apply_sweep(args: argparse.Namespace) -> None:
         if getattr(args, key) is None:
             setattr(args, key, sweep.get(key, {"task": "reconstruct", "profile": "smoke"}[key]))
     if args.profile not in ("smoke", "paper"):
-        raise BenchError(f"profile must be smoke or paper, not {args.profile!r}")
+        raise BenchError(f"--sweep {args.sweep}: profile must be smoke or paper, not {args.profile!r}")
     if not args.method or not args.dataset:
         raise BenchError("bench run needs --method and --dataset (or a --sweep file that names them)")

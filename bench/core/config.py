@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from talkbench.core.errors import BenchError
@@ -13,6 +14,66 @@ SWITCH_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "
 """What a boolean `--set` value may be."""
 
 C = TypeVar("C", bound="MethodConfig")
+
+ALLOWED = "talkbench.allowed"
+"""Key of a config field's metadata holding its `Allowed` values."""
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a config field takes: a numeric range (either end open or absent) or a set of choices."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def admits(self, value: Any) -> bool:
+        """Whether `value` is allowed."""
+        if self.choices:
+            return value in self.choices
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        return not (self.high is not None and (value > self.high or (self.high_open and value == self.high)))
+
+    def describe(self) -> str:
+        """The rule in words ("must be in [0, 1)", "must be >= 1", "must be one of a, b")."""
+        if self.choices:
+            return "must be one of " + ", ".join(c or '""' for c in self.choices)
+        if self.low is not None and self.high is not None:
+            return (f"must be in {'(' if self.low_open else '['}{_number(self.low)}, "
+                    f"{_number(self.high)}{')' if self.high_open else ']'}")
+        if self.low is not None:
+            return f"must be {'>' if self.low_open else '>='} {_number(self.low)}"
+        if self.high is not None:
+            return f"must be {'<' if self.high_open else '<='} {_number(self.high)}"
+        return "may be any value"
+
+
+def bounded(default: Any, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+            high_open: bool = False) -> Any:
+    """A numeric config field with its allowed range (checked on `--set` and in profiles)."""
+    return field(default=default, metadata={ALLOWED: Allowed(low, high, low_open, high_open)})
+
+
+def one_of(default: str, *choices: str) -> Any:
+    """A text config field that takes one of `choices` (checked on `--set` and in profiles)."""
+    return field(default=default, metadata={ALLOWED: Allowed(choices=choices or (default,))})
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def allowed_values(cls: type, name: str) -> Allowed | None:
+    """The `Allowed` values declared for field `name` of config class `cls` (or of the base class that declared it:
+    a subclass that only changes a field's default keeps its base's rule)."""
+    for klass in cls.__mro__:
+        declared = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if declared is not None and ALLOWED in declared.metadata:
+            return declared.metadata[ALLOWED]
+    return None
 
 
 @dataclass
@@ -55,18 +116,32 @@ class MethodConfig:
         """A copy with typed values set by dotted key (profiles); unknown keys raise BenchError."""
         config = self
         for key, value in values.items():
-            config = config._replace_path(key.split("."), value, key)
+            try:
+                config = config._replace_path(key.split("."), value, key)
+            except ValueOutOfRange as exc:
+                raise BenchError(f"config field {key}={value!r} of {type(self).__name__}: {exc}") from None
         return config
 
     def updated(self: C, overrides: dict[str, str]) -> C:
-        """A copy with `--set key=value` overrides, each parsed to its field's type."""
+        """A copy with `--set key=value` overrides, each parsed to its field's type and checked against its range."""
         leaves = self.leaves()
-        typed = {}
+        config = self
         for key, raw in overrides.items():
             if key not in leaves:
+                node: Any = self
+                for part in key.split("."):
+                    node = getattr(node, part, None) if isinstance(node, MethodConfig) and part in {
+                        f.name for f in dataclasses.fields(node)} else None
+                if isinstance(node, MethodConfig):
+                    raise BenchError(f"config field {key!r} of {type(self).__name__} is a group: set one of its fields "
+                                     f"({', '.join(k for k in leaves if k.startswith(key + '.'))})")
                 raise BenchError(f"unknown config field {key!r} for {type(self).__name__}{_hint(key, leaves)}")
-            typed[key] = parse_like(raw, leaves[key])
-        return self.with_values(typed)
+            try:
+                value = parse_like(raw, leaves[key])
+                config = config._replace_path(key.split("."), value, key)
+            except ValueOutOfRange as exc:
+                raise BenchError(f"--set {key}={raw}: {exc}") from None
+        return config
 
     def _replace_path(self: C, path: list[str], value: Any, key: str) -> C:
         names = {f.name for f in dataclasses.fields(self)}
@@ -76,6 +151,7 @@ class MethodConfig:
         if len(path) == 1:
             if isinstance(getattr(self, head), MethodConfig):
                 raise BenchError(f"config field {key!r} of {type(self).__name__} is a group: set one of its fields ({key}.…)")
+            check_value(type(self), head, value)
             return dataclasses.replace(self, **{head: value})
         child = getattr(self, head)
         if not isinstance(child, MethodConfig):
@@ -95,19 +171,48 @@ def _hint(key: str, leaves: dict[str, Any]) -> str:
     tail = key.rpartition(".")[2]
     exact = [k for k in leaves if k.rpartition(".")[2] == tail]
     close = exact or difflib.get_close_matches(key, list(leaves), n=2)
+    if not close:  # a typo of the field's own name, without (or with another) group: n_mel -> audio.n_mels
+        tails: dict[str, list[str]] = {}
+        for k in leaves:
+            tails.setdefault(k.rpartition(".")[2], []).append(k)
+        close = [k for t in difflib.get_close_matches(tail, list(tails), n=2) for k in tails[t]][:3]
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
+class ValueOutOfRange(BenchError):
+    """A config value of the wrong type or outside its field's allowed values (the message says what is allowed)."""
+
+
+def check_value(cls: type, name: str, value: Any) -> None:
+    """Refuse a value of field `name` of config class `cls` that is not finite or not among its allowed values."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueOutOfRange("must be a finite number")
+    allowed = allowed_values(cls, name)
+    if allowed is None or value is None or allowed.admits(value):
+        return
+    hint = ""
+    if allowed.choices:
+        close = difflib.get_close_matches(str(value), list(allowed.choices), n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueOutOfRange(f"{allowed.describe()}{hint}")
+
+
 def parse_like(raw: str, current: Any) -> Any:
-    """A `--set` string parsed to the type of the field's current value."""
+    """A `--set` string parsed to the type of the field's current value (ValueOutOfRange saying the type otherwise)."""
     if isinstance(current, bool):
         if raw.lower() not in SWITCH_VALUES:
-            raise BenchError(f"{raw!r} is not a switch value: use on/off (or true/false, 1/0)")
+            raise ValueOutOfRange(f"{raw!r} is not a switch value: use on/off (or true/false, 1/0)")
         return SWITCH_VALUES[raw.lower()]
     if isinstance(current, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueOutOfRange(f"{raw!r} is not an integer") from None
     if isinstance(current, float):
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueOutOfRange(f"{raw!r} is not a number") from None
     if isinstance(current, (tuple, list)):
         return type(current)(type(current[0])(x) for x in raw.split(",")) if current else tuple(raw.split(","))
     return raw

@@ -17,6 +17,19 @@ def train_test_split_index(n_frames: int) -> int:
     return int(n_frames * 10 / 11)
 
 
+MIN_TEST_FRAMES = 5
+"""Fewest test frames a prepared clip may have: one 5-frame SyncNet window (0.2 s), the shortest span every metric
+scores. Fewer would rank methods on one or two frames."""
+
+
+def min_clip_frames() -> int:
+    """Fewest frames a clip needs for `MIN_TEST_FRAMES` test frames under the papers' split (45)."""
+    n = MIN_TEST_FRAMES
+    while n - train_test_split_index(n) < MIN_TEST_FRAMES:
+        n += 1
+    return n
+
+
 @dataclass
 class Clip:
     """A talking-portrait clip: frames, mono 16 kHz audio, per-frame annotations and a split."""

@@ -118,6 +118,21 @@ def dataset_version(name: str, profile: str) -> str:
     return stable_hash(stamp, 16)
 
 
+def require_prepared(card: Card) -> Path:
+    """The prepared folder of a card made from local data (video, speech corpus); BenchError saying how to prepare it
+    when there is none. Generated cards need nothing."""
+    source = prepared_dir(card)
+    if card.kind == "video" and not (source / "clip.json").exists():
+        raise BenchError(
+            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
+            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
+        )
+    if card.kind == "speech-corpus" and not (source / "index.json").exists():
+        raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
+                         f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+    return source
+
+
 def load_dataset(name: str, profile: str) -> Clip:
     """The card's Clip at the profile's resolution: generated (synthetic) or prepared (video), cached."""
     card = get_card(name)
@@ -140,12 +155,7 @@ def load_dataset(name: str, profile: str) -> Clip:
 
         # Concurrent runs generate it once; a damaged copy is regenerated with a note.
         return cached(directory, generate, read_clip, label=f"{card.name} dataset")[0]
-    source = prepared_dir(card)
-    if not (source / "clip.json").exists():
-        raise BenchError(
-            f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get the video "
-            f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --video PATH"
-        )
+    source = require_prepared(card)
     clip = load_clip(source)
     if clip.resolution[0] != resolution:
         clip = resize_clip(clip, resolution)
@@ -170,10 +180,7 @@ def load_speech(name: str, profile: str) -> "SpeechSet":
 
         return cached(directory, generate, speech_set.read_speech_set, label=f"{card.name} dataset")[0]
     if card.kind == "speech-corpus":
-        source = prepared_dir(card)
-        if not (source / "index.json").exists():
-            raise BenchError(f"dataset {card.name!r} is not prepared (no {source}); talkbench downloads nothing: get it "
-                             f"({card.data.get('source', 'see the card')}) and run: bench data prepare --card {card.name} --path DIR")
+        source = require_prepared(card)
         speech = speech_set.load_speech_set(source)
         speech.meta.setdefault("content_sha256", speech_fingerprint(speech))
         return speech

@@ -9,7 +9,6 @@ overrides are that method's config fields, as Python values or as `--set`-style 
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +36,7 @@ def make_denoiser(method: str = "mss", overrides: dict[str, Any] | None = None) 
     as_text = {k: v for k, v in overrides.items() if isinstance(v, str)}
     config = config.updated(as_text)
     typed = {k: v for k, v in overrides.items() if not isinstance(v, str)}
-    if typed:
-        known = {f.name for f in dataclasses.fields(config)}
-        unknown = sorted(set(typed) - known)
-        if unknown:
-            config.updated({unknown[0]: ""})  # raises the "unknown config field ... did you mean" error
-        config = dataclasses.replace(config, **typed)
-    return cls(config)
+    return cls(config.with_values(typed))  # unknown fields and out-of-range values raise BenchError
 
 
 def denoise(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, method: str = "mss", **overrides: Any) -> np.ndarray:
@@ -70,13 +63,36 @@ def denoise(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, method: str = "ms
 
 def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
                  overrides: dict[str, str] | None = None) -> list[str]:
-    """Read any audio file (resampled to 16 kHz mono), denoise it, write a 16-bit WAV; returns notes on conversions."""
-    from talkbench.io.audio import read_audio, write_audio
+    """Read any audio file (resampled to 16 kHz mono), denoise it, write a 16-bit WAV; returns notes on conversions.
 
+    Refused before any work: an output that is a directory, sits in a missing folder, has a suffix that is not an
+    audio file type, or is the input itself; an input shorter than the noise estimate's lead-in."""
+    from talkbench.infra.paths import output_file
+    from talkbench.io.audio import AUDIO_SUFFIXES, read_audio, write_audio
+
+    out_path = output_file(out_path)
+    if out_path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise InputError(f"{out_path}: unsupported audio file type {out_path.suffix.lower()!r} "
+                         f"(write one of {', '.join(AUDIO_SUFFIXES)})")
+    if out_path.exists() and Path(in_path).exists() and out_path.resolve() == Path(in_path).resolve():
+        raise InputError(f"{out_path}: the output would overwrite the input; write the denoised audio to another file")
+    denoiser = make_denoiser(method, overrides)
     audio, notes = read_audio(in_path)
-    out = make_denoiser(method, overrides).denoise(audio, SAMPLE_RATE)
+    lead_in = _noise_lead_in(denoiser)
+    if len(audio) < lead_in * SAMPLE_RATE:
+        raise InputError(f"{in_path}: {len(audio)} samples ({len(audio) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; {method} "
+                         f"estimates the noise from the first {lead_in:g} s (noise_seconds), so it needs at least that")
+    out = denoiser.denoise(audio, SAMPLE_RATE)
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:
         notes.append(f"{out_path}: denoised peak {peak:.3f} > 1, clipped when writing 16-bit PCM")
     write_audio(out_path, out, SAMPLE_RATE)
     return notes
+
+
+def _noise_lead_in(denoiser: Enhancer) -> float:
+    """Seconds of leading audio the denoiser's noise estimate reads (0 when it takes a frame count or none)."""
+    cfg = denoiser.config
+    if getattr(cfg, "noise_frames", 0) > 0:
+        return 0.0
+    return float(getattr(cfg, "noise_seconds", 0.0))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from talkbench.core.errors import BenchError, InputError
+from talkbench.io.audio import AUDIO_SUFFIXES as AUDIO_FILE_SUFFIXES
 from talkbench.io.video import read_video
 from talkbench.core.registries import METRICS
 from talkbench.harness.tasks import TASKS
@@ -15,7 +16,11 @@ from talkbench.core.metric import AudioMetric, MetricContext, MetricResult, Vide
 from talkbench.core.types import Video
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
+AUDIO_SUFFIXES = set(AUDIO_FILE_SUFFIXES)
+MIN_SPEECH_SECONDS = 0.25
+"""Shortest speech file the speech metrics score: PESQ (and the composites built on it) refuses anything shorter."""
+FPS_TOLERANCE = 1e-3
+"""Frame rates closer than this are the same rate (containers round 25 fps to 25.000 or 24.999...)."""
 
 
 def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str = "cpu",
@@ -25,6 +30,10 @@ def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str =
     if pred.frames.shape[1:] != ref.frames.shape[1:]:
         raise InputError(f"{pred.source} is {pred.frames.shape[2]}x{pred.frames.shape[1]} but {ref.source} is "
                          f"{ref.frames.shape[2]}x{ref.frames.shape[1]}: resize one to the other's resolution first")
+    if abs(pred.fps - ref.fps) > FPS_TOLERANCE:
+        # Frames are compared by index: at different rates frame i shows different moments of the clip.
+        raise InputError(f"{pred.source} is {pred.fps:g} fps but {ref.source} is {ref.fps:g} fps: frames are compared "
+                         f"one to one, so convert one to the other's rate first (e.g. ffmpeg -i IN -r {ref.fps:g} OUT)")
     if pred.num_frames != ref.num_frames:
         count = min(pred.num_frames, ref.num_frames)
         notes.append(f"frame counts differ ({pred.source}: {pred.num_frames}, {ref.source}: {ref.num_frames}); "
@@ -50,11 +59,13 @@ def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, d
     Sync metrics read the prediction's own audio track, or `audio` (a separate driving-audio
     file) when given.
     """
-    suffix = Path(pred_path).suffix.lower()
-    if suffix in AUDIO_SUFFIXES:
+    kinds = {path: _kind(path) for path in (pred_path, ref_path)}
+    if set(kinds.values()) == {"audio", "video"}:
+        audio_file = next(p for p, k in kinds.items() if k == "audio")
+        video_file = next(p for p, k in kinds.items() if k == "video")
+        raise InputError(f"{audio_file} is audio but {video_file} is a video: score two videos, or two speech files")
+    if kinds[pred_path] == "audio":
         return score_audio_files(pred_path, ref_path, metric_names)
-    if suffix and suffix not in VIDEO_SUFFIXES:
-        raise InputError(f"{pred_path}: unsupported file type {suffix!r} (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
     names = metric_names or list(TASKS.get("reconstruct").metrics)
     for name in names:  # unknown names fail here, with "did you mean"
         if not issubclass(METRICS.get(name), VideoMetric):
@@ -63,13 +74,40 @@ def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, d
     pred, pnotes = read_video(pred_path, with_audio=needs_audio and audio is None)
     ref, rnotes = read_video(ref_path, with_audio=False)
     if needs_audio and audio is not None:
-        from talkbench.io.audio import read_audio
-
-        samples, anotes = read_audio(audio)
+        samples, anotes = _driving_audio(audio, pred)
         pnotes += anotes
         pred = Video(pred.frames, pred.fps, samples, pred.sample_rate, pred.source)
     results, notes = score_videos(pred, ref, names, device, options)
     return results, pnotes + rnotes + notes
+
+
+def _kind(path: str) -> str:
+    """"audio" or "video" by the file's suffix (a file without one is read as a video); InputError for other types."""
+    suffix = Path(path).suffix.lower()
+    if suffix in AUDIO_SUFFIXES:
+        return "audio"
+    if suffix and suffix not in VIDEO_SUFFIXES:
+        raise InputError(f"{path}: unsupported file type {suffix!r} (expected a video: {', '.join(sorted(VIDEO_SUFFIXES))}; "
+                         f"or speech: {', '.join(sorted(AUDIO_SUFFIXES))})")
+    return "video"
+
+
+def _driving_audio(path: str, video: Video) -> tuple[Any, list[str]]:
+    """The `--audio` file for `video`'s sync metrics: 16 kHz mono, refused when shorter than the video (by more than
+    a frame), cut to the video's length when longer; with notes."""
+    from talkbench.core.types import SAMPLE_RATE
+    from talkbench.io.audio import read_audio
+
+    samples, notes = read_audio(path)
+    audio_s, video_s = len(samples) / SAMPLE_RATE, video.num_frames / video.fps
+    if audio_s + 1.0 / video.fps < video_s:
+        raise InputError(f"{path}: audio is {audio_s:.2f} s, shorter than {video.source}'s {video_s:.2f} s: give the "
+                         "whole driving audio")
+    keep = int(round(video_s * SAMPLE_RATE))
+    if len(samples) > keep + SAMPLE_RATE / video.fps:
+        notes.append(f"{path}: audio is {audio_s:.2f} s, the video's {video_s:.2f} s: the first {video_s:.2f} s are used")
+        samples = samples[:keep]
+    return samples, notes
 
 
 def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | None) -> tuple[dict[str, MetricResult], list[str]]:
@@ -83,6 +121,12 @@ def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | N
             raise BenchError(f"metric {name!r} scores video; {pred_path} is audio")
     pred, pnotes = read_audio(pred_path)
     ref, rnotes = read_audio(ref_path)
+    from talkbench.core.types import SAMPLE_RATE
+
+    for path, samples in ((pred_path, pred), (ref_path, ref)):
+        if len(samples) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
+            raise InputError(f"{path}: {len(samples)} samples ({len(samples) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; the "
+                             f"speech metrics need at least {MIN_SPEECH_SECONDS:g} s (PESQ's shortest input)")
     notes = pnotes + rnotes
     if len(pred) != len(ref):
         notes.append(f"lengths differ ({pred_path}: {len(pred)}, {ref_path}: {len(ref)} samples); scored the first {min(len(pred), len(ref))}")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import platformdirs
 
+from talkbench.core.errors import BenchError, InputError
+
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 """The checkout (or site-packages) folder holding the package: where provenance asks git for the commit."""
 
@@ -15,7 +17,15 @@ def bench_home() -> Path:
     """Root of the results store, data cache and weights cache; `$BENCH_HOME` relocates all three."""
     env = os.environ.get("BENCH_HOME")
     root = Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("talkbench"))
-    root.mkdir(parents=True, exist_ok=True)
+    where = f"BENCH_HOME={root}" if env else f"{root} (the default BENCH_HOME)"
+    if root.exists() and not root.is_dir():
+        raise BenchError(f"{where} is a file, not a directory: point BENCH_HOME at a folder (it is created when missing)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchError(f"{where}: cannot create it ({exc.strerror}); point BENCH_HOME at a writable folder") from exc
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise BenchError(f"{where} is not writable: point BENCH_HOME at a writable folder")
     return root
 
 
@@ -48,3 +58,47 @@ def cards_override() -> Path | None:
     """A folder of dataset cards replacing the shipped ones (`$BENCH_CARDS`, for tests and private cards)."""
     env = os.environ.get("BENCH_CARDS")
     return Path(env) if env else None
+
+
+def input_file(path: str | Path) -> Path:
+    """`path` as a readable, non-empty file; InputError naming it (missing, a directory, empty) otherwise."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file")
+    return path
+
+
+def output_file(path: str | Path, flag: str = "") -> Path:
+    """`path` as a file that can be written: not a directory, in an existing folder; BenchError naming it otherwise.
+
+    `flag` (e.g. "--out") is put before the path in the message when the path came from an option."""
+    path = Path(path).expanduser()
+    name = f"{flag} {path}" if flag else str(path)
+    if path.is_dir():
+        raise BenchError(f"{name}: a directory; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise BenchError(f"{name}: {what} {folder} (create it first)")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BenchError(f"{name}: not writable")
+    return path
+
+
+def output_folder(path: str | Path, flag: str = "") -> Path:
+    """`path` as a folder that can be written into (created when missing); BenchError naming it otherwise."""
+    path = Path(path).expanduser()
+    name = f"{flag} {path}" if flag else str(path)
+    if path.exists() and not path.is_dir():
+        raise BenchError(f"{name}: a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchError(f"{name}: cannot create it ({exc.strerror})") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BenchError(f"{name}: not writable")
+    return path

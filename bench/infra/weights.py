@@ -21,7 +21,7 @@ from talkbench.core.errors import BenchError, WeightsMissing
 from talkbench.core.registry import Registry
 from talkbench.infra.atomic import atomic_write_text, discard, temp_sibling
 from talkbench.infra.cache_entry import lock_for
-from talkbench.infra.paths import weights_dir
+from talkbench.infra.paths import input_file, weights_dir
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class WeightsEntry:
     files talkbench must not ship in their original form; the converted file is what gets pinned."""
     source_file: str = ""
     """Name of the file the user installs from, when it differs from `filename` (a converted entry)."""
+    format: str = "torch"
+    """What the file is, checked at install before it is kept (`FORMATS`): "torch" (a state dict that loads with
+    `torch.load(weights_only=True)`), "mediapipe-task" (a zip of TFLite models) or "tf-graph" (a frozen GraphDef)."""
 
     @property
     def path(self) -> Path:
@@ -222,9 +225,9 @@ def _installed_sha256(entry: WeightsEntry) -> str:
 def status(name: str) -> tuple[str, str]:
     """('installed' | 'missing' | 'bad-hash' | 'unverified', detail) for one entry."""
     entry = get_entry(name)
+    expected, origin = expected_sha256(name)  # first: damaged pins are said even while this entry is missing
     if not (entry.path.is_dir() if entry.snapshot else entry.path.exists()):
         return "missing", str(entry.path)
-    expected, origin = expected_sha256(name)
     if not expected:
         return "unverified", f"{entry.path} has no pinned sha256 (copied in by hand?); reinstall it with bench weights install"
     actual = _installed_sha256(entry)
@@ -279,6 +282,92 @@ def load_state_dict(name: str, map_location: str = "cpu") -> dict[str, Any]:
     return dict(state)
 
 
+FORMATS = ("torch", "mediapipe-task", "tf-graph")
+"""The file formats `install` checks (`WeightsEntry.format`)."""
+
+
+def check_loadable(entry: WeightsEntry, path: Path, source: str) -> None:
+    """Refuse (BenchError naming `source`) a file that is not a loadable file of `entry.format`, without running any
+    of its code: a pickle could otherwise wait, with a matching 8-digit hash prefix or a trusted-on-first-install
+    pin, for the first load."""
+    if path.stat().st_size == 0:
+        raise BenchError(f"{source}: empty file; not installed")
+    if entry.format == "torch":
+        check_state_dict_file(path, source)
+    elif entry.format == "mediapipe-task":
+        import zipfile
+
+        if not zipfile.is_zipfile(path) or not any(n.endswith(".tflite") for n in zipfile.ZipFile(path).namelist()):
+            raise BenchError(f"{source}: not a MediaPipe .task bundle (a zip of .tflite models); not installed")
+    elif entry.format == "tf-graph":
+        _check_graph_file(path, source)
+    else:
+        raise BenchError(f"weights entry {entry.name}: unknown format {entry.format!r} (one of {', '.join(FORMATS)})")
+
+
+def check_state_dict_file(path: Path, source: str) -> None:
+    """Refuse a file that `torch.load(weights_only=True)` does not read as a (possibly wrapped) dict of tensors."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file; all mean "refuse it"
+        raise BenchError(f"{source}: not a loadable tensor file ({_why(exc)}); not installed (weights are read with "
+                         "torch.load(weights_only=True), which runs no pickled code)") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise BenchError(f"{source}: not a loadable tensor file (a {type(state).__name__}, not a state dict of tensors); "
+                         "not installed")
+
+
+def _why(exc: Exception) -> str:
+    """The useful part of torch.load's error: the global a pickle asked for, the opcode it stopped at, or line one."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    wanted = re.search(r"GLOBAL ([\w.]+)", text)
+    if wanted:
+        return f"its pickle asks for {wanted.group(1)}, code that a weights file has no reason to run"
+    stopped = re.search(r"(Unsupported operand \d+|invalid load key[^\n]*)", text)
+    if stopped:
+        return f"not a torch file: unpickling stopped at {stopped.group(1)}"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0][:120] if lines else ''}"
+
+
+def _check_graph_file(path: Path, source: str) -> None:
+    """A frozen TensorFlow graph parses as a GraphDef (checked when TensorFlow is installed; otherwise at first use)."""
+    import importlib.util
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        raise BenchError(f"{source}: a zip archive, not the frozen graph (.pb): unzip it first; not installed")
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.compat.v1.GraphDef().ParseFromString(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
+        raise BenchError(f"{source}: not a frozen TensorFlow graph ({type(exc).__name__}); not installed") from None
+
+
+def check_snapshot_weights(directory: Path, source: str) -> None:
+    """A snapshot's weights file loads without running code: safetensors by construction (its header is parsed
+    here), pytorch_model.bin with `torch.load(weights_only=True)` (transformers loads it the same way)."""
+    if (directory / "model.safetensors").is_file():
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(directory / "model.safetensors"), framework="pt") as fh:
+                fh.keys()
+        except Exception as exc:  # noqa: BLE001 - a corrupt header fails in several ways
+            raise BenchError(f"{source}/model.safetensors: not a readable safetensors file ({exc}); not installed") from None
+    elif (directory / "pytorch_model.bin").is_file():
+        check_state_dict_file(directory / "pytorch_model.bin", f"{source}/pytorch_model.bin")
+
+
 def install(name: str, source: str, sha256: str | None = None) -> Path:
     """Copy (local path) or download (URL, only on this explicit request) a file, verify, and cache it.
 
@@ -301,15 +390,16 @@ def install(name: str, source: str, sha256: str | None = None) -> Path:
             tmp.unlink(missing_ok=True)
             raise BenchError(f"could not download {source}: {exc}; download it elsewhere and use --from PATH") from exc
     else:
-        src = Path(source).expanduser()
-        if not src.is_file():
-            raise BenchError(f"{src}: no such file")
-        shutil.copyfile(src, tmp)
-    actual = sha256_of(tmp)
-    expected = entry.sha256 or (sha256 or "").lower()
-    if expected and not hash_matches(actual, expected):
+        shutil.copyfile(input_file(source), tmp)
+    try:
+        actual = sha256_of(tmp)
+        expected = entry.sha256 or (sha256 or "").lower()
+        if expected and not hash_matches(actual, expected):
+            raise BenchError(f"{source}: sha256 {actual[:16]}… does not match {entry.name}'s expected {expected}; not installed")
+        check_loadable(entry, tmp, source)
+    except BaseException:
         tmp.unlink(missing_ok=True)
-        raise BenchError(f"{source}: sha256 {actual[:16]}… does not match {entry.name}'s expected {expected}; not installed")
+        raise
     tmp.replace(entry.path)
     if not entry.sha256:
         _write_pin(name, actual)
@@ -325,9 +415,7 @@ def _install_converted(entry: WeightsEntry, source: str, sha256: str | None) -> 
 
     if "://" in source:
         raise BenchError(f"{entry.name} is converted from a local file, not downloaded: {entry.install_hint()}")
-    src = Path(source).expanduser()
-    if not src.is_file():
-        raise BenchError(f"{src}: no such file ({entry.install_hint()})")
+    src = input_file(source)
     expected = (sha256 or "").lower()
     if expected and not hash_matches(sha256_of(src), expected):
         raise BenchError(f"{source}: sha256 does not match the stated {expected}; not installed")
@@ -362,6 +450,7 @@ def _install_snapshot(entry: WeightsEntry, source: str, sha256: str | None) -> P
     try:
         for n in snapshot_files(src):
             shutil.copyfile(src / n, tmp / n)
+        check_snapshot_weights(tmp, str(src))
         actual = snapshot_sha256(tmp)
         expected = (sha256 or "").lower()
         if expected and not hash_matches(actual, expected):

@@ -12,13 +12,12 @@ from talkbench.core.errors import InputError
 from talkbench.infra.atomic import atomic_file
 from talkbench.io.audio import conform_audio
 from talkbench.core.types import SAMPLE_RATE, Video
+from talkbench.infra.paths import input_file
 
 
 def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: bool = True) -> tuple[Video, list[str]]:
     """Decode all frames (RGB uint8) and, if present, the audio (16 kHz mono); errors name the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    path = input_file(path)
     notes: list[str] = []
     try:
         with av.open(str(path)) as container:

@@ -72,16 +72,16 @@ import numpy as np
 from tqdm import tqdm
 
 from talkbench.datasets.cards import get_card, prepared_dir
-from talkbench.io.clip_store import save_clip
 from talkbench.datasets.clip_meta import encode_background
 from talkbench.perception.eyes import eye_aspect_ratio
 from talkbench.prepare.options import PreprocessOptions
 from talkbench.prepare.passes.audio_features import AUDIO_FEATURES_DEFAULT, read_feature_array
 from talkbench.prepare.passes.landmarks import check_faces, fill_missing
 from talkbench.prepare.preprocess import content_digest
+from talkbench.prepare.video import store_version
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
-from talkbench.core.types import Clip, SAMPLE_RATE
+from talkbench.core.types import MIN_TEST_FRAMES, Clip, SAMPLE_RATE
 from talkbench.geometry import camera
 
 FPS = 25.0
@@ -198,6 +198,9 @@ def import_official(card_name: str, directory: str | Path, out_dir: Path | None 
                          f"entry {bad} has img_id {int(ids[bad])}")
     n = len(ids)
     n_train = len(train["frames"])
+    if 0 < n - n_train < MIN_TEST_FRAMES:
+        raise InputError(f"{val_path}: {n - n_train} test frames; a test split needs at least {MIN_TEST_FRAMES} (one 5-frame "
+                         "SyncNet window): the official scripts put the last 1/11 of a clip in val")
 
     # frames, parsing masks, landmarks
     frames, head, torso = [], [], []
@@ -322,5 +325,5 @@ def import_official(card_name: str, directory: str | Path, out_dir: Path | None 
     meta["preprocess"] = {"official_import": True, "options": o.to_dict()}
     meta["content_sha256"] = content_digest(frames_arr, audio, annotations, meta)
     clip = Clip(name=card.name, frames=frames_arr, fps=FPS, audio=audio, annotations=annotations, n_train=n_train, meta=meta)
-    save_clip(clip, out_dir or prepared_dir(card))
+    notes += store_version(clip, out_dir or prepared_dir(card))
     return clip, notes

@@ -24,7 +24,7 @@ from talkbench.io.clip_store import load_clip, save_clip
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
 from talkbench.io.video import read_video
-from talkbench.core.types import Clip, SAMPLE_RATE
+from talkbench.core.types import MIN_TEST_FRAMES, Clip, SAMPLE_RATE, min_clip_frames
 
 if TYPE_CHECKING:
     from talkbench.prepare.options import PreprocessOptions
@@ -67,6 +67,7 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
         idx = resample_frame_indices(len(frames), video.fps)
         frames = frames[idx]
         notes.append(f"{video_path}: {video.fps:g} fps converted to {TARGET_FPS:g} fps ({len(frames)} frames)")
+    check_length(len(frames), video.num_frames, video.fps, str(video_path))
     video_seconds = len(frames) / TARGET_FPS
     audio_seconds = len(audio) / SAMPLE_RATE
     if audio_seconds + 1.0 / TARGET_FPS < video_seconds:
@@ -97,8 +98,48 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
         meta["content_sha256"] = digest if audio_path is None else hashlib.sha256(
             digest.encode() + np.ascontiguousarray(audio).tobytes()).hexdigest()[:16]
     clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio, annotations=annotations, meta=meta)
-    save_clip(clip, out_dir or prepared_dir(card))
+    notes += store_version(clip, out_dir or prepared_dir(card))
     return clip, notes
+
+
+def check_length(frames_25: int, frames: int, fps: float, source: str) -> None:
+    """Refuse a clip whose test split (the last 1/11 of its `frames_25` frames at 25 fps) is under `MIN_TEST_FRAMES`."""
+    shortest = min_clip_frames()
+    if frames_25 < shortest:
+        raise InputError(f"{source}: {frames} frames at {fps:g} fps ({frames / fps:.2f} s) is too short: its test split "
+                         f"(the last 1/11) needs at least {MIN_TEST_FRAMES} frames (one 5-frame SyncNet window), so a clip "
+                         f"needs at least {shortest} frames ({shortest / TARGET_FPS:g} s) at 25 fps")
+
+
+def store_version(clip: Clip, directory: Path) -> list[str]:
+    """Store `clip` as the card's prepared clip; a prepared clip of other content is kept as an older version.
+
+    A dataset's identity in results is its content hash (`meta["content_sha256"]`, recorded with every result):
+    preparing the card from another video makes a new version rather than silently replacing the data that earlier
+    results were computed on. The previous version moves to `<card>/versions/<content hash>/`; returns a note."""
+    notes: list[str] = []
+    old = _stored_meta(clip.name, directory)
+    new_sha = str(clip.meta.get("content_sha256", ""))
+    if old is not None and old.get("content_sha256") != new_sha:
+        old_sha = str(old.get("content_sha256") or "unhashed")
+        keep = directory.parent / "versions" / old_sha
+        if keep.exists():  # the same content was kept before: this copy is redundant
+            import shutil
+
+            shutil.rmtree(directory)
+        else:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            directory.rename(keep)
+        notes.append(f"card {clip.name}: new dataset version {new_sha} (from {_source(clip.meta)}) replaces version "
+                     f"{old_sha} (from {_source(old)}); results record the version they were computed on, and the old "
+                     f"version is kept in {keep}")
+    save_clip(clip, directory)
+    return notes
+
+
+def _source(meta: dict) -> str:
+    """What a prepared clip was made from (its video, or the official directory)."""
+    return str(meta.get("source_video") or meta.get("source_dir") or "an unknown source")
 
 
 def source_digest(video_path: str | Path) -> str:

@@ -28,16 +28,46 @@ class Comparison:
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a baseline file (JSON), naming it in any error."""
+    """Read a baseline file (JSON), naming it, and the entry, in any error."""
+    path = Path(path)
+    if path.is_dir():
+        raise BenchError(f"{path}: is a directory, not a baseline file")
     try:
-        data = json.loads(Path(path).read_text())
+        text = path.read_text()
     except FileNotFoundError as exc:
         raise BenchError(f"{path}: no such baseline file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: unreadable baseline ({exc})") from exc
+    if not text.strip():
+        raise BenchError(f"{path}: empty file, not a baseline (bench check --baseline FILE --write makes one)")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BenchError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise BenchError(f"{path}: a baseline is a JSON object with an 'entries' list, not a {type(data).__name__}")
     if not isinstance(data.get("entries"), list):
         raise BenchError(f"{path}: baseline has no 'entries' list")
+    for name, tol in (data.get("tolerances") or {}).items():
+        _check_tolerance(path, f"tolerance of {name!r}", tol)
+    for i, entry in enumerate(data["entries"]):
+        if not isinstance(entry, dict):
+            raise BenchError(f"{path}: entry {i} is not an object (got {entry!r})")
+        where = f"entry {i} ({entry.get('dataset')}/{entry.get('method')}/{entry.get('metric')})"
+        try:
+            _decode(entry.get("value"))
+        except (TypeError, ValueError):
+            raise BenchError(f"{path}: {where}: value {entry.get('value')!r} is not a number") from None
+        if entry.get("tolerance") is not None:
+            _check_tolerance(path, f"{where}: tolerance", entry["tolerance"])
     return data
+
+
+def _check_tolerance(path: Path, where: str, tol: Any) -> None:
+    """A tolerance is an object of non-negative numbers under "abs" and/or "rel"."""
+    if not (isinstance(tol, dict) and set(tol) <= {"abs", "rel"} and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in tol.values())):
+        raise BenchError(f'{path}: {where} must be like {{"abs": 0.05, "rel": 0.01}} (non-negative numbers), got {tol!r}')
 
 
 def _decode(value: Any) -> float | None:
@@ -138,6 +168,9 @@ def write_baseline(path: Path, store: Store, profile: str, tolerances: dict[str,
     """(Re)write a baseline from the latest stored results of a profile; keeps the file's tolerances."""
     rows = [r for r in _latest(latest_version(store.results(task=task, profile=profile))[0]).values()
             if r.metric in tolerances]
+    if not rows:  # an empty baseline would make every later check pass
+        raise BenchError(f"no stored {profile} results to write{f' for task {task}' if task else ''} (of the metrics "
+                         f"{', '.join(sorted(tolerances))}): run bench run first; {path} not written")
     entries = [{**{f: getattr(r, f) for f in KEY_FIELDS}, "value": _encode(r.value if r.unavailable_reason is None else None),
                 "dataset_sha": r.dataset_sha} for r in rows]
     entries.sort(key=lambda e: tuple(str(e[f]) for f in KEY_FIELDS))

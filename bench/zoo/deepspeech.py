@@ -27,6 +27,7 @@ DEEPSPEECH_0_1_0 = WeightsEntry(
     used_by="NeRF audio features `deepspeech` (AD-NeRF / ER-NeRF / RAD-NeRF aud_ds.npy; needs talkbench[deepspeech])",
     note="download https://github.com/osmr/deepspeech_features/releases/download/v0.0.1/deepspeech-0_1_0-b90017e8.pb.zip "
          "and unzip it (its publisher gives sha1 b90017e816572ddce84f5843f1fa21e6a377975e, no sha256)",
+    format="tf-graph",
 )
 
 NUM_CEPSTRUM, NUM_CONTEXT, LOGITS = 26, 9, 29

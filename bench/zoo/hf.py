@@ -48,7 +48,8 @@ def load_snapshot(entry: str, model_class: str, path: Path, digest: str, device:
         model_cls = getattr(transformers, model_class)
         try:
             fe = transformers.Wav2Vec2FeatureExtractor.from_pretrained(str(path), local_files_only=True)
-            model = model_cls.from_pretrained(str(path), local_files_only=True)
+            # weights_only: a pytorch_model.bin is read without running pickled code (safetensors never runs any)
+            model = model_cls.from_pretrained(str(path), local_files_only=True, weights_only=True)
         except Exception as exc:  # noqa: BLE001 - a bad snapshot fails in many ways; all mean "refuse it"
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             raise WeightsMissing(f"{path}: not loadable as {model_class} ({type(exc).__name__}: {first}); "

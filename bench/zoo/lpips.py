@@ -1,12 +1,12 @@
 """LPIPS (Zhang et al. 2018) networks: the torchvision backbones' weights entries and `lpips.LPIPS` built over them.
 
-The backbone is torchvision's ImageNet file. `lpips` asks torchvision for it, and
-torchvision looks in `<torch hub dir>/checkpoints/` and downloads it when absent (without
-checking the hash of a cached copy). talkbench never lets that happen: the file is
-resolved and sha256-checked by `talkbench.infra.weights.require`, which installs torchvision files
-at `weights_dir()/torch_hub/checkpoints/<filename>`; the torch hub dir is pointed at
-`weights_dir()/torch_hub` only while the model is being built, then restored. The LPIPS linear
-layers (v0.1) ship inside the `lpips` wheel.
+The backbone is torchvision's ImageNet file. Left to itself, `lpips` asks torchvision for it, and torchvision's
+hub loader reads it with `torch.load(weights_only=False)` (and downloads it when absent, without checking the
+hash of a cached copy): a file matching the published 8-hex-digit prefix of the hash could then run code.
+talkbench never lets torchvision load it: the network is built with a random trunk (`pnet_rand=True`, nothing
+read), and the trunk's layers get the state dict of the sha256-checked file, read by
+`talkbench.infra.weights.load_state_dict` (`torch.load(weights_only=True)`: tensors only). The LPIPS linear
+layers (v0.1) ship inside the `lpips` wheel and are read the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from talkbench.core.errors import BenchError
+from talkbench.core.errors import BenchError, WeightsMissing
 from talkbench.infra import weights
 from talkbench.infra.devices import resolve_device
 from talkbench.infra.weights import TORCH_HUB, WeightsEntry
@@ -72,7 +72,7 @@ def require_backbone(net: str = "alex") -> tuple[Path, str]:
 
 
 def _build_model(net: str, backbone: Path, device: str) -> Any:
-    """Construct lpips.LPIPS with torchvision reading the backbone from talkbench's cache."""
+    """lpips.LPIPS with its trunk and linear layers loaded from state dicts read with weights_only (no pickled code)."""
     import torch
 
     from talkbench.infra.torchvision_compat import import_torchvision
@@ -80,20 +80,24 @@ def _build_model(net: str, backbone: Path, device: str) -> Any:
     import_torchvision()
     import lpips
 
-    hub_dir = backbone.parent.parent  # .../torch_hub/checkpoints/<file> -> .../torch_hub
-    if backbone.parent.name != "checkpoints":
-        raise BenchError(f"{backbone}: torchvision backbones must live under a torch hub 'checkpoints' folder")
-    previous = getattr(torch.hub, "_hub_dir", None)
-    torch.hub.set_dir(str(hub_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torchvision's "pretrained is deprecated"
+        # pnet_rand: a random trunk (torchvision reads no file); pretrained=False: no linear layers read by lpips
+        model = lpips.LPIPS(net=net, version=VERSION, pnet_rand=True, pretrained=False, verbose=False)
+    trunk = weights.load_state_dict(backbone_entry_name(net))
     try:
-        expected = Path(torch.hub.get_dir()) / "checkpoints" / backbone.name
-        if expected.resolve() != backbone.resolve():  # torchvision would otherwise download
-            raise BenchError(f"torch hub would look for {expected}, not the verified {backbone}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torchvision's "pretrained is deprecated"
-            model = lpips.LPIPS(net=net, version=VERSION, verbose=False)
-    finally:
-        torch.hub._hub_dir = previous  # restore exactly (None means "follow $TORCH_HOME")
+        # lpips slices torchvision's `features` Sequential: slice<k>.<i>.* is features.<i>.*
+        model.net.load_state_dict({name: trunk[f"features.{name.split('.', 1)[1]}"] for name in model.net.state_dict()})
+    except (KeyError, RuntimeError) as exc:
+        raise WeightsMissing(f"{backbone}: not torchvision's {backbone_entry_name(net)} ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:160]}); reinstall with: "
+                             f"{weights.get_entry(backbone_entry_name(net)).install_hint()}") from exc
+    linear = Path(lpips.__file__).parent / "weights" / f"v{VERSION}" / f"{net}.pth"
+    state = torch.load(linear, map_location="cpu", weights_only=True)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(k.split(".")[0] in {f"lin{i}" for i in range(len(model.chns))} for k in missing):
+        # (`lins.<i>` are the same layers as `lin<i>`, listed twice by the state dict; the trunk was loaded above)
+        raise BenchError(f"{linear}: the lpips wheel's v{VERSION} {net} layers do not fit (missing {missing}, unexpected {unexpected})")
     model.eval()
     for param in model.parameters():
         param.requires_grad_(False)

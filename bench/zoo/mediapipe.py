@@ -23,10 +23,13 @@ The Face Landmarker (a Tasks API `.task` bundle with blendshapes) is not in the 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from talkbench.infra import weights
+from talkbench.infra.native_logs import native_stderr_silenced
 from talkbench.infra.weights import UNPUBLISHED, WeightsEntry
 
 FACE_LANDMARKER = WeightsEntry(
@@ -36,6 +39,7 @@ FACE_LANDMARKER = WeightsEntry(
     url="https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
     licence="Apache-2.0 (MediaPipe model card: Face Landmarker with blendshapes)",
     used_by="SyncTalk / WildTalker expression features (7 upper-face blendshapes; landmark fallback otherwise)",
+    format="mediapipe-task",
 )
 
 MESH_TO_IBUG68: tuple[int, ...] = (
@@ -55,6 +59,37 @@ MESH_TO_IBUG68: tuple[int, ...] = (
 """Face-mesh vertex used for each of the 68 iBUG points (see the module docstring)."""
 
 
+class QuietGraph:
+    """A MediaPipe solution or task whose native logging is silenced from the moment it is built until it is closed
+    (`talkbench.infra.native_logs`: its worker threads log during and just after calls). Everything else passes
+    through to the graph; use it as a context manager, so the silenced window ends."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._quiet = ExitStack()
+        self._quiet.enter_context(native_stderr_silenced())
+        try:
+            self._graph = build()
+        except BaseException:
+            self._quiet.close()
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._graph, name)
+
+    def close(self) -> None:
+        """Close the graph, then let fd 2 through again."""
+        try:
+            self._graph.close()
+        finally:
+            self._quiet.close()
+
+    def __enter__(self) -> "QuietGraph":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _mediapipe() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # protobuf / absl deprecation chatter at import
@@ -63,18 +98,22 @@ def _mediapipe() -> Any:
 
 
 def face_mesh(min_detection_confidence: float = 0.5) -> Any:
-    """The bundled face mesh, per frame (static image mode), one face, no refined landmarks; a context manager."""
-    return _mediapipe().solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                                                     min_detection_confidence=min_detection_confidence)
+    """The bundled face mesh, per frame (static image mode), one face, no refined landmarks; a quiet context manager."""
+    mp = _mediapipe()
+    return QuietGraph(lambda: mp.solutions.face_mesh.FaceMesh(
+        static_image_mode=True, max_num_faces=1, refine_landmarks=False,
+        min_detection_confidence=min_detection_confidence))
 
 
 def selfie_segmentation(model_selection: int) -> Any:
-    """The bundled selfie segmentation (0: general/portrait 256×256, 1: landscape 144×256); a context manager."""
-    return _mediapipe().solutions.selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+    """The bundled selfie segmentation (0: general/portrait 256×256, 1: landscape 144×256); a quiet context manager."""
+    mp = _mediapipe()
+    return QuietGraph(lambda: mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=model_selection))
 
 
 def create_face_landmarker(model_path: Path | None = None) -> Any:
-    """A Face Landmarker with blendshapes, one face, IMAGE mode, from `model_path` or the verified `face_landmarker`."""
+    """A Face Landmarker with blendshapes, one face, IMAGE mode, from `model_path` or the verified `face_landmarker`;
+    a quiet context manager."""
     _mediapipe()  # the first import, without its deprecation chatter
     from mediapipe.tasks import python as mp_tasks
     from mediapipe.tasks.python import vision
@@ -83,4 +122,4 @@ def create_face_landmarker(model_path: Path | None = None) -> Any:
     options = vision.FaceLandmarkerOptions(base_options=mp_tasks.BaseOptions(model_asset_path=str(path)),
                                            output_face_blendshapes=True, num_faces=1,
                                            running_mode=vision.RunningMode.IMAGE)
-    return vision.FaceLandmarker.create_from_options(options)
+    return QuietGraph(lambda: vision.FaceLandmarker.create_from_options(options))

@@ -9,7 +9,7 @@ import numpy as np
 
 from talkbench.audio_features.log_mel import frame_windows, log_mel
 from talkbench.core.errors import InputError
-from talkbench.core.config import MethodConfig
+from talkbench.core.config import MethodConfig, bounded
 from talkbench.core.method import Capabilities, Method
 from talkbench.core.types import Checkpoint, Clip, Drive, Video
 
@@ -18,11 +18,11 @@ from talkbench.core.types import Checkpoint, Clip, Drive, Video
 class RetrievalConfig(MethodConfig):
     """Nearest-neighbour lip-sync baseline settings."""
 
-    n_mels: int = 80
+    n_mels: int = bounded(80, 1, 201)
     """Mel bands of the log-mel features (25 ms Hann windows, 10 ms hop)."""
-    window_s: float = 0.2
+    window_s: float = bounded(0.2, 0, low_open=True)
     """Audio context per video frame, centred on it (0.2 s = SyncNet's 5-frame window)."""
-    smooth: int = 1
+    smooth: int = bounded(1, 1)
     """Median-filter width over the chosen indices (1 = none); larger values trade sync for less jitter."""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from talkbench.core.errors import BenchError
-from talkbench.core.config import MethodConfig
+from talkbench.core.config import MethodConfig, bounded, one_of
 from talkbench.core.method import Enhancer
 from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, quietest_segment_start
@@ -43,18 +43,18 @@ class MSSConfig(MethodConfig):
     OUR choice, not the paper's (it names n_fft, hop and window length but gives no values): 32, 64 and
     128 ms Hann windows at 75 % overlap at 16 kHz. On white/pink noise at 0-10 dB they gave +0.4 dB SI-SDR
     over 16/32/64 ms and +0.7 dB over 32 ms alone (the long scale averages down musical noise)."""
-    alpha: float = 1.5
+    alpha: float = bounded(1.5, 0)
     """Over-subtraction factor α of Eq. 1 (the paper gives no value). OUR choice: α = 1 leaves much residual
     noise (E|S+N| > |N| in noisy bins); 1.5 had the best mean SNR and SI-SDR gain on white/pink noise at
     0, 5 and 10 dB; α >= 2 starts removing weak speech (SNR gain drops, most at 10 dB)."""
-    beta: float = 0.0
+    beta: float = bounded(0.0, 0, 1)
     """Optional spectral floor β: output magnitude >= β·|S| (ours; 0 = the paper's Eq. 1 exactly)."""
-    noise_seconds: float = 0.25
+    noise_seconds: float = bounded(0.25, 0)
     """Noise = mean magnitude over each scale's frames that lie inside the first `noise_seconds` (ours:
     the paper only says "initial STFT frames"); measured in seconds so every scale sees the same audio."""
-    noise_frames: int = 0
+    noise_frames: int = bounded(0, 0)
     """If > 0, average exactly this many leading frames at every scale instead of `noise_seconds`."""
-    noise_from: str = "leading"
+    noise_from: str = one_of("leading", "leading", "quietest")
     """Where the noise frames are taken: "leading" (the paper's assumption: the recording starts with noise only) or
     "quietest" (ours: the lowest-energy `noise_seconds` stretch anywhere, for audio cut mid-speech)."""
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from talkbench import dsp
 from talkbench.core.errors import BenchError
-from talkbench.core.config import MethodConfig
+from talkbench.core.config import MethodConfig, bounded
 from talkbench.core.method import Enhancer
 from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, noise_spectrum
@@ -130,22 +130,22 @@ def subtract_one_scale(
 class SpecSubConfig(MethodConfig):
     """Single-scale spectral subtraction settings (defaults: ours, for 16 kHz speech)."""
 
-    n_fft: int = 512
+    n_fft: int = bounded(512, 2)
     """FFT size and window length in samples (512 = 32 ms at 16 kHz)."""
-    hop: int = 128
+    hop: int = bounded(128, 1)
     """Hop between frames in samples (75 % overlap)."""
     window: str = "hann"
     """Analysis/synthesis window name (scipy.signal.get_window), periodic."""
-    alpha: float = 3.0
+    alpha: float = bounded(3.0, 0)
     """Over-subtraction factor α (Berouti): α·noise spectrum is removed; 1 = Boll's plain subtraction.
     3 follows Berouti's rule α = 4 - 3·SNR/20 at about 7 dB input SNR (power subtraction)."""
-    beta: float = 0.02
+    beta: float = bounded(0.02, 0, 1)
     """Spectral floor β: the output magnitude never drops below β·|noisy| (limits musical noise); 0 = none."""
-    power: float = 2.0
+    power: float = bounded(2.0, 0, low_open=True)
     """Exponent p of the subtraction domain: 2 = power subtraction (Boll/Berouti), 1 = magnitude (as MSS Eq. 1)."""
-    noise_seconds: float = 0.25
+    noise_seconds: float = bounded(0.25, 0)
     """Noise spectrum = mean over the frames inside the first `noise_seconds` (assumed speech-free)."""
-    noise_frames: int = 0
+    noise_frames: int = bounded(0, 0)
     """If > 0, use exactly this many leading frames instead of `noise_seconds`."""
 
     def __post_init__(self) -> None:

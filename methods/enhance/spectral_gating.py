@@ -12,7 +12,7 @@ from importlib import metadata
 import numpy as np
 
 from talkbench.core.errors import BenchError
-from talkbench.core.config import MethodConfig
+from talkbench.core.config import MethodConfig, bounded
 from talkbench.core.method import Enhancer
 from talkbench.methods.enhance.noise_estimate import leading_noise_segment
 
@@ -31,13 +31,13 @@ class SpectralGatingConfig(MethodConfig):
     stationary: bool = True
     """Stationary gating (noise statistics from the noise clip); False = the library's non-stationary mode,
     which tracks the noise floor over time and ignores the noise clip."""
-    prop_decrease: float = 1.0
+    prop_decrease: float = bounded(1.0, 0, 1)
     """Proportion of the noise to remove (1.0 = full gating, the library default)."""
-    n_std_thresh_stationary: float = 1.5
+    n_std_thresh_stationary: float = bounded(1.5, 0)
     """Stationary threshold: standard deviations of the noise dB spectrum above its mean (library default)."""
-    n_fft: int = 512
+    n_fft: int = bounded(512, 16)
     """FFT size of the library's STFT (ours: 32 ms at 16 kHz, like the other denoisers; library default 1024)."""
-    noise_seconds: float = 0.25
+    noise_seconds: float = bounded(0.25, 0)
     """The first `noise_seconds` are passed as `y_noise`; 0 (or a shorter input) lets the library estimate
     the noise from the whole input."""
 

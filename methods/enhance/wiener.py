@@ -17,7 +17,7 @@ import numpy as np
 
 from talkbench import dsp
 from talkbench.core.errors import BenchError
-from talkbench.core.config import MethodConfig
+from talkbench.core.config import MethodConfig, bounded
 from talkbench.core.method import Enhancer
 from talkbench.core.types import SAMPLE_RATE
 from talkbench.methods.enhance.noise_estimate import leading_frame_count, noise_spectrum
@@ -28,29 +28,29 @@ from talkbench.methods.enhance.specsub import check_framing
 class WienerConfig(MethodConfig):
     """Decision-directed Wiener filter settings (defaults: the usual textbook values, ours for 16 kHz)."""
 
-    n_fft: int = 512
+    n_fft: int = bounded(512, 2)
     """FFT size and window length in samples (512 = 32 ms at 16 kHz)."""
-    hop: int = 128
+    hop: int = bounded(128, 1)
     """Hop between frames in samples (75 % overlap)."""
     window: str = "hann"
     """Analysis/synthesis window name (scipy.signal.get_window), periodic."""
-    dd_alpha: float = 0.98
+    dd_alpha: float = bounded(0.98, 0, 1)
     """Decision-directed smoothing factor a (Ephraim-Malah's 0.98): higher = less musical noise, more lag."""
     xi_min_db: float = -25.0
     """Lower bound of the a-priori SNR ξ in dB (Cappé 1994's -25 dB)."""
-    gain_floor: float = 0.1
+    gain_floor: float = bounded(0.1, 0, 1)
     """Minimum gain G_min (linear; 0.1 = -20 dB): keeps a little noise instead of musical tones."""
-    noise_seconds: float = 0.25
+    noise_seconds: float = bounded(0.25, 0)
     """Initial noise PSD = mean |Y|² over the frames inside the first `noise_seconds` (assumed speech-free)."""
-    noise_frames: int = 0
+    noise_frames: int = bounded(0, 0)
     """If > 0, use exactly this many leading frames instead of `noise_seconds`."""
     vad_update: bool = False
     """Also update the noise PSD in later frames the VAD marks as noise (tracks slowly varying noise). Off by
     default: with stationary noise the leading-frame estimate is already right and the VAD's misses on weak
     speech lowered SI-SDR gain by about 1.5 dB in our tests."""
-    vad_threshold: float = 0.15
+    vad_threshold: float = bounded(0.15, 0)
     """VAD: a frame is noise when its mean log-likelihood ratio (Sohn 1999) is below this."""
-    noise_smoothing: float = 0.98
+    noise_smoothing: float = bounded(0.98, 0, 1)
     """VAD update: λ ← μ·λ + (1-μ)·|Y|² in noise frames, with μ this value."""
 
     def __post_init__(self) -> None:

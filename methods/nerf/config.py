@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from talkbench.core.config import MethodConfig
+from talkbench.audio_features.registry import EXTRACTORS
+from talkbench.core.config import MethodConfig, bounded, one_of
 from talkbench.methods.nerf.hash_grid import HashGridConfig
+
+LOG_MEL_BINS = 201
+"""Frequency bins of the log-mel features' 25 ms window at 16 kHz (400 samples): more mel bands would be empty."""
 
 
 @dataclass
 class GridSpec(MethodConfig):
     """A multiresolution grid encoding (torch-ngp's GridEncoder arguments)."""
 
-    levels: int = 12
+    levels: int = bounded(12, 1, 32)
     """Resolution levels."""
-    level_dim: int = 1
+    level_dim: int = bounded(1, 1, 8)
     """Features per level."""
-    base_resolution: int = 64
+    base_resolution: int = bounded(64, 1)
     """Coarsest resolution."""
-    log2_hashmap_size: int = 14
+    log2_hashmap_size: int = bounded(14, 4, 24)
     """log2 of the table rows per level."""
-    desired_resolution: int = 512
+    desired_resolution: int = bounded(512, 1)
     """Finest resolution (times bound = 1)."""
 
     def encoding(self, dim: int, grid_type: str) -> HashGridConfig:
@@ -39,13 +43,13 @@ class GridSpec(MethodConfig):
 class StagesConfig(MethodConfig):
     """Training stages: head, lips (LPIPS fine-tuning), torso (head frozen)."""
 
-    iters: int = 100_000
+    iters: int = bounded(100_000, 1)
     """Head-stage training steps."""
-    lips_iters: int = 25_000
+    lips_iters: int = bounded(25_000, 0)
     """Lip fine-tuning steps (LPIPS on the lips' box every other step); 0 skips the stage."""
-    torso_iters: int = 200_000
+    torso_iters: int = bounded(200_000, 0)
     """Torso-stage training steps (head frozen); 0 skips the torso (the background is used instead)."""
-    log_every: int = 10
+    log_every: int = bounded(10, 1)
     """Steps between rows of curves.csv."""
 
 
@@ -53,25 +57,25 @@ class StagesConfig(MethodConfig):
 class SamplingConfig(MethodConfig):
     """Which rays each step trains on and how samples are placed along them."""
 
-    num_rays: int = 4096 * 16
+    num_rays: int = bounded(4096 * 16, 1)
     """Rays per head-stage step, split over `frames_per_step` frames."""
-    torso_num_rays: int = 4096 * 16
+    torso_num_rays: int = bounded(4096 * 16, 1)
     """Rays per torso-stage step."""
-    frames_per_step: int = 1
+    frames_per_step: int = bounded(1, 1)
     """Training frames per step (the references use 1)."""
-    box_fraction: float = 0.0
+    box_fraction: float = bounded(0.0, 0, 1)
     """Share of head-stage rays drawn inside the frame's projected head box (the rest: anywhere in the frame)."""
-    lips_fraction: float = 0.0
+    lips_fraction: float = bounded(0.0, 0, 1)
     """Share of head-stage rays drawn inside the lips' box (taken from the box_fraction share; needs landmarks)."""
-    num_steps: int = 16
+    num_steps: int = bounded(16, 1)
     """Stratified samples per ray inside the head box."""
-    upsample_steps: int = 0
+    upsample_steps: int = bounded(0, 0)
     """Importance samples per ray added after a coarse pass (0: none)."""
-    max_ray_batch: int = 4096
+    max_ray_batch: int = bounded(4096, 1)
     """Rays per chunk when rendering (bounds memory)."""
-    min_near: float = 0.05
+    min_near: float = bounded(0.05, 0, low_open=True)
     """Nearest sample distance from the camera, NeRF units."""
-    head_margin: float = 1.1
+    head_margin: float = bounded(1.1, 0, low_open=True)
     """The measured head box is grown by this factor about its centre."""
 
 
@@ -79,13 +83,13 @@ class SamplingConfig(MethodConfig):
 class OccupancyConfig(MethodConfig):
     """The occupancy grid that skips samples in empty space (a training callback)."""
 
-    resolution: int = 128
+    resolution: int = bounded(128, 0)
     """Cells per axis over the head box (0: no empty-space skipping)."""
-    density_thresh: float = 10.0
+    density_thresh: float = bounded(10.0, 0)
     """Cells are occupied above min(mean density, this)."""
-    update_interval: int = 16
+    update_interval: int = bounded(16, 1)
     """Steps between grid updates."""
-    warmup: int = 256
+    warmup: int = bounded(256, 0)
     """Steps before samples in empty cells start being skipped."""
 
 
@@ -93,27 +97,27 @@ class OccupancyConfig(MethodConfig):
 class OptimConfig(MethodConfig):
     """Optimiser and learning-rate schedule."""
 
-    optimizer: str = "adamw"
+    optimizer: str = one_of("adamw", "adamw", "adam")
     """"adamw" or "adam"."""
-    lr: float = 1e-2
+    lr: float = bounded(1e-2, 0, low_open=True)
     """Learning rate of the grid tables."""
-    lr_net: float = 1e-3
+    lr_net: float = bounded(1e-3, 0, low_open=True)
     """Learning rate of the MLPs, audio network and codes."""
-    lr_decay: float = 0.5
+    lr_decay: float = bounded(0.5, 0, low_open=True)
     """Learning-rate factor reached at the last step of a stage (exponential decay)."""
-    lips_lr_decay: float = 0.05
+    lips_lr_decay: float = bounded(0.05, 0, low_open=True)
     """Learning-rate factor reached at the last lip step (continuing from the head stage's step)."""
-    beta1: float = 0.0
+    beta1: float = bounded(0.0, 0, 1, high_open=True)
     """Adam beta1."""
-    beta2: float = 0.99
+    beta2: float = bounded(0.99, 0, 1, high_open=True)
     """Adam beta2."""
-    adam_eps: float = 1e-8
+    adam_eps: float = bounded(1e-8, 0, low_open=True)
     """Adam epsilon."""
-    grid_weight_decay: float = 0.0
+    grid_weight_decay: float = bounded(0.0, 0)
     """Weight decay of the grid tables."""
-    att_lr_factor: float = 5.0
+    att_lr_factor: float = bounded(5.0, 0)
     """The audio attention network's learning rate is lr_net times this."""
-    att_weight_decay: float = 0.0
+    att_weight_decay: float = bounded(0.0, 0)
     """Weight decay of the audio attention network."""
 
 
@@ -121,13 +125,13 @@ class OptimConfig(MethodConfig):
 class LossConfig(MethodConfig):
     """Loss terms and their weights."""
 
-    photometric: str = "mse"
+    photometric: str = one_of("mse", "mse", "l1")
     """"mse" (the references') or "l1"."""
-    lambda_entropy: float = 1e-4
+    lambda_entropy: float = bounded(1e-4, 0)
     """Weight of the opacity entropy term."""
-    lambda_amb: float = 1e-4
+    lambda_amb: float = bounded(1e-4, 0)
     """Weight of the ambient loss (audio conditioning outside the face), ramped up linearly over the stage."""
-    lambda_lpips: float = 0.01
+    lambda_lpips: float = bounded(0.01, 0)
     """Weight of LPIPS on the lips' box in the lip stage."""
 
 
@@ -135,9 +139,9 @@ class LossConfig(MethodConfig):
 class AudioConfig(MethodConfig):
     """The audio network over per-frame feature windows."""
 
-    n_mels: int = 80
+    n_mels: int = bounded(80, 1, LOG_MEL_BINS)
     """Mel bands of the log-mel features (the other extractors fix their own input size)."""
-    dim: int = 32
+    dim: int = bounded(32, 1)
     """Size of the per-frame audio code."""
     attention: bool = True
     """Smooth audio codes over 8 neighbouring frames with AudioAttNet (the references' --att 2)."""
@@ -151,11 +155,11 @@ class HeadConfig(MethodConfig):
 
     grid: GridSpec = field(default_factory=GridSpec)
     """Position grid (one plane of a tri-plane, or a 3D grid: the model decides)."""
-    ind_dim: int = 4
+    ind_dim: int = bounded(4, 0)
     """Per-frame latent code size (0: none)."""
     exp_eye: bool = True
     """Condition the head on the expression (eye) input."""
-    eye_noise: float = 0.1
+    eye_noise: float = bounded(0.1, 0)
     """Width of the uniform noise added to the training expression values (the references: (rand - 0.5) / 10)."""
 
 
@@ -165,9 +169,9 @@ class TorsoConfig(MethodConfig):
 
     grid: GridSpec = field(default_factory=lambda: GridSpec(16, 2, 16, 16, 2048))
     """Torso 2D grid."""
-    ind_dim: int = 8
+    ind_dim: int = bounded(8, 0)
     """Per-frame latent code size (0: none)."""
-    shrink: float = 0.8
+    shrink: float = bounded(0.8, 0, low_open=True)
     """Torso coordinates are scaled by this before the deformation (room to deform)."""
 
 
@@ -175,12 +179,12 @@ class TorsoConfig(MethodConfig):
 class NeRFConfig(MethodConfig):
     """Settings every NeRF talking head has; a method's config sets its paper's values as the defaults."""
 
-    device: str = "auto"
+    device: str = one_of("auto", "auto", "cpu", "cuda")
     """Torch device: "auto" (CUDA when available), "cpu" or "cuda"."""
-    threads: int = 0
+    threads: int = bounded(0, 0)
     """Torch CPU threads while training and rendering (0: torch's default). The smoke profiles use 1: multi-threaded
     CPU reductions sum in a varying order, which makes reruns differ."""
-    audio_features: str = "log-mel"
+    audio_features: str = one_of("log-mel", *EXTRACTORS)
     """Audio feature extractor (`talkbench.audio_features`): "log-mel" (offline default), "hubert", "wav2vec",
     "deepspeech" or "syncnet" (the references' features; need their weights installed)."""
     stages: StagesConfig = field(default_factory=StagesConfig)

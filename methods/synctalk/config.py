@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from talkbench.audio_features.registry import EXTRACTORS
+from talkbench.core.config import one_of
 from talkbench.methods.er_nerf.config import ERNeRFConfig
 
 
@@ -14,9 +16,9 @@ class SyncTalkConfig(ERNeRFConfig):
 
     audio_features: str = "syncnet"
     """Lip encoder: SyncNet v2's audio tower (`talkbench.audio_features`, weights syncnet_v2)."""
-    audio_fallback: str = "log-mel"
+    audio_fallback: str = one_of("log-mel", *EXTRACTORS, "")
     """Used, and recorded as a fallback in the checkpoint, when the lip encoder's weights are not installed ("": fail)."""
-    expression: str = "upper-face"
+    expression: str = one_of("upper-face", "upper-face", "eye")
     """Facial Animation Capturer: seven upper-face features (main.py --bs_area upper); "eye" = ER-NeRF's eye ratio."""
     masked_attention: bool = True
     """Facial-aware masked attention (utils.py train_step: loss_amb_aud outside / loss_cross inside the lower face)."""

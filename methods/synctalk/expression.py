@@ -77,15 +77,12 @@ def blendshape_expression(frames: np.ndarray, model_path: Path) -> tuple[np.ndar
     Frames without a face get the previous frame's values (the first found one's at the start).
     """
     import mediapipe as mp
-    from mediapipe.tasks import python as mp_tasks
-    from mediapipe.tasks.python import vision
 
-    options = vision.FaceLandmarkerOptions(base_options=mp_tasks.BaseOptions(model_asset_path=str(model_path)),
-                                           output_face_blendshapes=True, num_faces=1,
-                                           running_mode=vision.RunningMode.IMAGE)
+    from talkbench.zoo.mediapipe import create_face_landmarker
+
     out = np.zeros((len(frames), len(BLENDSHAPE_NAMES)), np.float32)
     found = np.zeros(len(frames), bool)
-    with vision.FaceLandmarker.create_from_options(options) as detector:
+    with create_face_landmarker(model_path) as detector:  # its C++ log lines silenced
         for i, frame in enumerate(frames):
             result = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame)))
             if not result.face_blendshapes:

@@ -64,8 +64,10 @@ class LMDResult:
     frames_used: int
 
 
-def lmd_from_landmarks(pred: np.ndarray, ref: np.ndarray, region: str = "mouth", missing_face: str = "previous") -> LMDResult:
-    """LMD of two [T, 68, 2] landmark stacks (NaN where no face) under a region and a missing-face policy."""
+def lmd_from_landmarks(pred: np.ndarray, ref: np.ndarray, region: str = "mouth", missing_face: str = "previous",
+                       names: tuple[str, str] = ("the prediction", "the reference")) -> LMDResult:
+    """LMD of two [T, 68, 2] landmark stacks (NaN where no face) under a region and a missing-face policy; `names`
+    (the prediction's and the reference's, e.g. their files) are what an error calls them."""
     if region not in REGIONS:
         raise BenchError(f"LMD region {region!r} unknown; use one of {', '.join(REGIONS)}")
     if missing_face not in POLICIES:
@@ -75,9 +77,9 @@ def lmd_from_landmarks(pred: np.ndarray, ref: np.ndarray, region: str = "mouth",
     idx = list(REGIONS[region])
     found_p = ~np.isnan(pred).any(axis=(1, 2))
     found_r = ~np.isnan(ref).any(axis=(1, 2))
-    for found, side in ((found_p, "prediction"), (found_r, "reference")):
+    for found, side in ((found_p, names[0]), (found_r, names[1])):
         if not found.any():
-            raise BenchError(f"no face found in any frame of the {side}")
+            raise BenchError(f"no face found in any frame of {side}")
     per_frame = np.full(len(pred), np.nan)
     if missing_face == "previous":
         per_frame[:] = centred_distance(fill_previous(pred)[:, idx], fill_previous(ref)[:, idx])
@@ -92,11 +94,12 @@ def lmd_from_landmarks(pred: np.ndarray, ref: np.ndarray, region: str = "mouth",
 
 
 def lmd(pred_frames: np.ndarray, ref_frames: np.ndarray, backend: str = "mediapipe", region: str = "mouth",
-        missing_face: str = "previous", device: str = "cpu") -> tuple[LMDResult, LandmarkTrack, LandmarkTrack]:
+        missing_face: str = "previous", device: str = "cpu",
+        names: tuple[str, str] = ("the prediction", "the reference")) -> tuple[LMDResult, LandmarkTrack, LandmarkTrack]:
     """LMD of two uint8 RGB frame stacks, with the landmark tracks it was computed from."""
     ref_track = landmarks(ref_frames, backend, device)
     pred_track = landmarks(pred_frames, backend, device)
-    return lmd_from_landmarks(pred_track.points, ref_track.points, region, missing_face), pred_track, ref_track
+    return lmd_from_landmarks(pred_track.points, ref_track.points, region, missing_face, names), pred_track, ref_track
 
 
 class LMD(VideoMetric):
@@ -117,7 +120,8 @@ class LMD(VideoMetric):
         device = ctx.device if ctx is not None else "cpu"
         details: dict[str, Any] = {"protocol": PROTOCOL, **variant, "resolution": [int(p.shape[1]), int(p.shape[2])]}
         try:
-            result, pred_track, _ = lmd(p, r, backend, region, missing_face, device)
+            result, pred_track, _ = lmd(p, r, backend, region, missing_face, device,
+                                        (pred.source or "the prediction", ref.source or "the reference"))
         except WeightsMissing as exc:
             return MetricResult.unavailable(self.name, str(exc), **details)
         except BenchError as exc:

@@ -21,7 +21,12 @@ def _run_stoi(ref: np.ndarray, deg: np.ndarray, fs: int, extended: bool) -> floa
     label = "ESTOI" if extended else "STOI"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = pystoi_stoi(np.asarray(ref, dtype=np.float64), np.asarray(deg, dtype=np.float64), int(fs), extended=extended)
+        try:
+            value = pystoi_stoi(np.asarray(ref, dtype=np.float64), np.asarray(deg, dtype=np.float64), int(fs),
+                                extended=extended)
+        except (ValueError, IndexError) as exc:  # shorter than one 25.6 ms frame: pystoi indexes an empty frame stack
+            raise Unavailable(f"{label}: {len(ref)} samples at {fs} Hz are too short for pystoi ({type(exc).__name__}: "
+                              f"{exc})") from exc
     for w in caught:
         if "Not enough STFT frames" in str(w.message):
             raise Unavailable(

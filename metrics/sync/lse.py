@@ -32,7 +32,7 @@ from talkbench.metrics.sync.evaluation import PROTOCOL, LSEEvaluation, evaluate_
 from talkbench.metrics.sync.tracks import MIN_FACE_SIZE, MIN_TRACK
 from talkbench.zoo import cache as zoo_cache
 
-NO_AUDIO = "the render has no audio; LSE needs the driving audio muxed in"
+NO_AUDIO = "has no audio track; LSE needs the driving audio muxed in (or `bench score --audio FILE`)"
 
 _MEMO: ResultMemo[LSEEvaluation] = ResultMemo(capacity=8)
 
@@ -60,7 +60,7 @@ def min_track_option(options: dict[str, Any]) -> int:
 def shared_evaluation(pred: Video, min_track: int, device: str) -> LSEEvaluation:
     """The memoised LSE evaluation of `pred` (one SyncNet pass for LSE-C and LSE-D); raises WeightsMissing."""
     if pred.audio is None:
-        raise InputError(f"{pred.source or 'render'}: {NO_AUDIO}")
+        raise InputError(f"{pred.source or 'the render'} {NO_AUDIO}")
     models = load_models(device)
     key = content_key(np.asarray(pred.frames), np.asarray(pred.audio), float(pred.fps), int(pred.sample_rate),
                       ("min_track", min_track, "min_face_size", MIN_FACE_SIZE, "device", models.device),
@@ -85,17 +85,18 @@ class _LSE(VideoMetric):
         device = resolve_device(ctx.device if ctx is not None else "cpu")
         details: dict[str, Any] = {"protocol": PROTOCOL, "lse_min_track": min_track, "min_track": min_track,
                                    "min_face_size": MIN_FACE_SIZE, "device": device}
+        name = pred.source or "the render"
         if pred.audio is None:
-            return MetricResult.unavailable(self.name, NO_AUDIO, **details)
+            return MetricResult.unavailable(self.name, f"{name} {NO_AUDIO}", **details)
         try:
             evaluation = shared_evaluation(pred, min_track, device)
         except WeightsMissing as exc:
             return MetricResult.unavailable(self.name, str(exc), **details)
         except BenchError as exc:  # undecodable input (bad audio, wrong frame layout): say so, never score 0
-            return MetricResult.unavailable(self.name, f"{pred.source or 'render'}: {exc}", **details)
+            return MetricResult.unavailable(self.name, f"{name}: {exc}", **details)
         details.update(evaluation.details(), lse_min_track=min_track)
         if not evaluation.available:
-            return MetricResult.unavailable(self.name, str(evaluation.reason), **details)
+            return MetricResult.unavailable(self.name, f"{name}: {evaluation.reason}", **details)
         value = getattr(evaluation, self.score)
         return MetricResult(name=self.name, value=float(value), per_item=evaluation.framewise_conf, details=details)
 

@@ -66,15 +66,78 @@ def test_published_prefix_is_enforced(bench_home: Path, tmp_path: Path) -> None:
         weights.install("fan_s3fd", str(src))
 
 
+class _Evil:
+    """Unpickling this creates the folder `marker` (any code a pickle may run)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_install_refuses_what_is_not_a_tensor_file_without_running_it(bench_home: Path, tmp_path: Path) -> None:
+    """Trust on first install pins only files that load as tensors with weights_only: a pickle never waits for its
+    first load, where a pinned (or 8-hex-prefix-matching) file would otherwise be trusted."""
+    module, evil, garbage = tmp_path / "module.pt", tmp_path / "evil.pth", tmp_path / "garbage.pth"
+    torch.save(torch.nn.Linear(2, 2), module)  # a pickled module, not a state dict: code would run on load
+    torch.save({"w": _Evil(tmp_path / "pwned")}, evil)
+    garbage.write_bytes(bytes(range(256)) * 8)
+    for src in (module, evil, garbage):
+        with pytest.raises(BenchError, match=f"{src}: not a loadable tensor file.*not installed"):
+            weights.install("syncnet_v2", str(src))
+        assert weights.status("syncnet_v2")[0] == "missing" and "syncnet_v2" not in weights._read_pins()
+    assert not (tmp_path / "pwned").exists()
+    assert not list(weights.get_entry("syncnet_v2").path.parent.glob("*.part"))
+    weights.install("syncnet_v2", str(_state_file(tmp_path / "ok.model")))  # a state dict installs
+    assert weights.status("syncnet_v2")[0] == "installed"
+    with pytest.raises(BenchError, match="not a loadable tensor file"):  # a bad reinstall keeps the good file
+        weights.install("syncnet_v2", str(garbage))
+    assert set(weights.load_state_dict("syncnet_v2")) == {"w", "b"}
+
+
+def test_install_checks_the_other_formats(bench_home: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    garbage = tmp_path / "face_landmarker.task"
+    garbage.write_bytes(b"not a zip" * 10)
+    with pytest.raises(BenchError, match="not a MediaPipe .task bundle"):
+        weights.install("face_landmarker", str(garbage))
+    bundle = tmp_path / "bundle.task"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.writestr("face_landmarks_detector.tflite", b"TFL3")
+    weights.install("face_landmarker", str(bundle))
+    assert weights.status("face_landmarker")[0] == "installed"
+    with zipfile.ZipFile(tmp_path / "graph.pb.zip", "w") as zf:
+        zf.writestr("deepspeech-0_1_0-b90017e8.pb", b"graph")
+    with pytest.raises(BenchError, match="a zip archive, not the frozen graph"):
+        weights.install("deepspeech_0_1_0", str(tmp_path / "graph.pb.zip"))
+
+
+def test_snapshot_weights_must_load_without_code(bench_home: Path, tmp_path: Path) -> None:
+    snapshot = tmp_path / "snap"
+    snapshot.mkdir()
+    for name in weights.SNAPSHOT_REQUIRED:
+        (snapshot / name).write_text("{}")
+    torch.save({"w": _Evil(tmp_path / "pwned")}, snapshot / "pytorch_model.bin")
+    with pytest.raises(BenchError, match="pytorch_model.bin: not a loadable tensor file"):
+        weights.install("hubert_large_ls960_ft", str(snapshot))
+    assert not (tmp_path / "pwned").exists() and weights.status("hubert_large_ls960_ft")[0] == "missing"
+
+
 def test_safe_loader_refuses_pickled_objects_and_corrupt_files(bench_home: Path, tmp_path: Path) -> None:
-    src = tmp_path / "module.pt"
-    torch.save(torch.nn.Linear(2, 2), src)  # a pickled module, not a state dict: code would run on load
-    weights.install("syncnet_v2", str(src))
+    """A file put in place by hand under a pin (install refuses it) is still refused at load, never unpickled."""
+    dest = weights.get_entry("syncnet_v2").path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(torch.nn.Linear(2, 2), dest)
+    weights._write_pin("syncnet_v2", weights.sha256_of(dest))
     with pytest.raises(WeightsMissing, match="not a loadable tensor file"):
         weights.load_state_dict("syncnet_v2")
-    broken = tmp_path / "broken.model"
-    broken.write_bytes(_state_file(tmp_path / "ok.model").read_bytes()[:100])
-    weights.install("syncnet_v2", str(broken))
+    dest.write_bytes(_state_file(tmp_path / "ok.model").read_bytes()[:100])
+    weights._write_pin("syncnet_v2", weights.sha256_of(dest))
+    weights.forget_verified()
     with pytest.raises(WeightsMissing, match="syncnet_v2.model"):
         weights.load_state_dict("syncnet_v2")
 

@@ -64,7 +64,7 @@ def test_official_pose_conversion_matches_the_tracker_projection() -> None:
     assert np.allclose(frontal, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.7], [0, 0, 0, 1]])
 
 
-def _official_dir(root: Path, portrait, n: int = 8, n_train: int = 6) -> tuple[Path, np.ndarray]:
+def _official_dir(root: Path, portrait, n: int = 11, n_train: int = 6) -> tuple[Path, np.ndarray]:
     """A small official-format directory from the synthetic clip's first frames; returns it and the true poses."""
     (root / "ori_imgs").mkdir(parents=True)
     (root / "parsing").mkdir()
@@ -88,7 +88,7 @@ def _official_dir(root: Path, portrait, n: int = 8, n_train: int = 6) -> tuple[P
     sf.write(root / "aud.wav", portrait.audio[: int((n + 3) / 25 * SAMPLE_RATE)], SAMPLE_RATE)
     np.save(root / "aud_ds.npy", rng.random((n - 1, 16, 29)).astype(np.float32))  # one row short: clamped
     rows = [" frame, face_id, timestamp, confidence, success, AU01_r, AU45_r"]
-    rows += [f"{i + 1}, 0, {i * 0.04:.2f}, 0.98, 1, 0.1, {v}" for i, v in enumerate([0, 0.5, 1, 3, 0, 0, 2, 4])]
+    rows += [f"{i + 1}, 0, {i * 0.04:.2f}, 0.98, 1, 0.1, {v}" for i, v in enumerate([0, 0.5, 1, 3, 0, 0, 2, 4, 0, 0, 0][:n])]
     (root / "au.csv").write_text("\n".join(rows) + "\n")
     return root, poses
 
@@ -97,18 +97,18 @@ def test_official_import_round_trip(portrait, tmp_path: Path, bench_home: Path) 
     root, poses = _official_dir(tmp_path / "obama", portrait)
     clip, notes = import_official("obama", root, out_dir=tmp_path / "out")
     ann = clip.annotations
-    assert clip.num_frames == 8 and clip.n_train == 6 and len(clip.audio) == 8 * 640
+    assert clip.num_frames == 11 and clip.n_train == 6 and len(clip.audio) == 11 * 640
     assert np.allclose(ann["head_pose"], poses, atol=1e-5)
     k = clip.meta["intrinsics"]
     assert k["fx"] == pytest.approx(portrait.meta["intrinsics"]["fx"]) and k["cx"] == pytest.approx(63.5) == k["cy"]
-    assert np.array_equal(ann["head_mask"], portrait.annotations["head_mask"][:8])
-    assert np.array_equal(ann["torso_mask"], portrait.annotations["torso_mask"][:8])  # neck + clothes
-    assert np.allclose(ann["landmarks"], portrait.annotations["landmarks"][:8], atol=1e-4)
+    assert np.array_equal(ann["head_mask"], portrait.annotations["head_mask"][:11])
+    assert np.array_equal(ann["torso_mask"], portrait.annotations["torso_mask"][:11])  # neck + clothes
+    assert np.allclose(ann["landmarks"], portrait.annotations["landmarks"][:11], atol=1e-4)
     ds = np.load(root / "aud_ds.npy")
-    assert np.array_equal(ann["audio_features"][:7], ds) and np.array_equal(ann["audio_features"][7], ds[6])
+    assert np.array_equal(ann["audio_features"][:10], ds) and np.array_equal(ann["audio_features"][10], ds[9])
     assert clip.meta["audio_features"].startswith("DeepSpeech") and any("clamped" in n for n in notes)
-    assert np.allclose(ann["blink"], [0, 0.25, 0.5, 1, 0, 0, 1, 1])
-    assert ann["eye_ratio"].shape == (8,) and np.all(ann["eye_ratio"] > 0)
+    assert np.allclose(ann["blink"], [0, 0.25, 0.5, 1, 0, 0, 1, 1, 0, 0, 0])
+    assert ann["eye_ratio"].shape == (11,) and np.all(ann["eye_ratio"] > 0)
     assert np.abs(background_image(clip).astype(int) - 200).max() <= 2
     # the conversion recorded and reversible from what was stored
     again = json.loads((root / "transforms_val.json").read_text())["frames"][0]["transform_matrix"]
@@ -119,11 +119,14 @@ def test_official_import_cli_and_errors(portrait, tmp_path: Path, bench_home: Pa
     from talkbench.datasets.cards import get_card, prepared_dir
     from talkbench.io.clip_store import load_clip
 
-    root, _ = _official_dir(tmp_path / "may_official", portrait, n=4, n_train=3)
+    short, _ = _official_dir(tmp_path / "short_official", portrait, n=5, n_train=3)
+    assert main(["data", "prepare", "--card", "may", "--official-dir", str(short)]) == 1
+    assert "transforms_val.json: 2 test frames; a test split needs at least 5" in capsys.readouterr().err
+    root, _ = _official_dir(tmp_path / "may_official", portrait, n=8, n_train=3)
     (root / "aud_ds.npy").unlink()
     assert main(["data", "prepare", "--card", "may", "--official-dir", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "prepared may: 4 frames" in out and "3 train / 1 test" in out and "head_pose [4, 4, 4]" in out
+    assert "prepared may: 8 frames" in out and "3 train / 5 test" in out and "head_pose [8, 4, 4]" in out
     stored = load_clip(prepared_dir(get_card("may")))
     assert stored.meta["audio_features"] == AUDIO_FEATURES_DEFAULT and "audio_features" not in stored.annotations
     data = json.loads((root / "transforms_train.json").read_text())
@@ -147,7 +150,7 @@ def test_official_import_for_a_method_adds_only_what_the_scripts_do_not_make(por
     from talkbench.datasets.cards import get_card, prepared_dir
     from talkbench.io.clip_store import load_clip
 
-    root, _ = _official_dir(tmp_path / "may_official", portrait, n=4, n_train=3)
+    root, _ = _official_dir(tmp_path / "may_official", portrait, n=8, n_train=3)
     assert main(["data", "prepare", "--card", "may", "--official-dir", str(root), "--for", "er-nerf"]) == 0
     assert "passes run for er-nerf: none (nothing was missing)" in capsys.readouterr().out
     stored = load_clip(prepared_dir(get_card("may")))

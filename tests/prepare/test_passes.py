@@ -88,7 +88,7 @@ def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys
     from talkbench.datasets.cards import load_dataset
     from talkbench.io.video import write_video
 
-    clip = _synthetic(1.0, 128)
+    clip = _synthetic(1.8, 128)  # 45 frames: the shortest clip prepare accepts
     video = tmp_path / "portrait.mp4"
     write_video(video, clip.frames, clip.fps, clip.audio)
     code = main(["data", "prepare", "--card", "may", "--video", str(video), "--head-pose", "3dmm"])

@@ -104,11 +104,11 @@ def test_background_of_a_clip_without_one_is_estimated(portrait) -> None:
 def test_no_face_video_is_one_line_naming_the_file(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = tmp_path / "wall.mp4"
     yy, xx = np.mgrid[0:96, 0:96]
-    frames = np.repeat(np.dstack([xx * 2, yy * 2, np.full_like(xx, 90)]).astype(np.uint8)[None], 12, axis=0)
-    write_video(video, frames, 25, np.zeros(int(12 / 25 * SAMPLE_RATE), np.float32))
+    frames = np.repeat(np.dstack([xx * 2, yy * 2, np.full_like(xx, 90)]).astype(np.uint8)[None], 45, axis=0)
+    write_video(video, frames, 25, np.zeros(int(45 / 25 * SAMPLE_RATE), np.float32))
     assert main(["data", "prepare", "--card", "may", "--video", str(video)]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("bench: error:")]
-    assert len(err) == 1 and str(video) in err[0] and "no face found in any of its 12 frames" in err[0]
+    assert len(err) == 1 and str(video) in err[0] and "no face found in any of its 45 frames" in err[0]
     # --no-annotate keeps the frames-and-audio-only preparation
     assert main(["data", "prepare", "--card", "may", "--video", str(video), "--no-annotate"]) == 0
 
@@ -234,7 +234,7 @@ def test_a_clip_without_a_methods_annotations_names_the_for_command(prepared) ->
 
 def test_prepare_for_refusals(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = tmp_path / "v.mp4"
-    write_video(video, np.zeros((10, 32, 32, 3), np.uint8), 25, np.zeros(int(10 / 25 * SAMPLE_RATE), np.float32))
+    write_video(video, np.zeros((50, 32, 32, 3), np.uint8), 25, np.zeros(int(50 / 25 * SAMPLE_RATE), np.float32))
     for args, message in ((["--for", "mss", "--video", str(video)], "--for mss: mss is not a video method"),
                           (["--for", "er-nerf", "--video", str(video), "--no-annotate"], "--for er-nerf asks for annotations"),
                           (["--for", "er-nerf"], "card 'may' has no prepared clip"),

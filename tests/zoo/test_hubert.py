@@ -50,9 +50,12 @@ def test_install_status_tamper_and_bad_snapshots(bench_home: Path, snapshots: di
         weights.install(W2V, str(snapshots["wav2vec"]), sha256="0" * 64)
     assert weights.status(W2V)[0] == "missing"
 
-    # a pinned snapshot whose weights do not load is refused with one line naming it
+    # a snapshot whose weights do not load is refused at install, and, put in place under a pin by hand, at load
     (partial / "model.safetensors").write_bytes(b"not a safetensors file")
-    weights.install(HUBERT, str(partial))
+    with pytest.raises(BenchError, match="model.safetensors: not a readable safetensors file"):
+        weights.install(HUBERT, str(partial))
+    (path / "model.safetensors").write_bytes(b"not a safetensors file")
+    weights._write_pin(HUBERT, weights.snapshot_sha256(path))
     with pytest.raises(WeightsMissing, match="not loadable as HubertModel"):
         ae.extract("hubert", _speech(0.5), 12, 25.0)
 

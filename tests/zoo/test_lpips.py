@@ -55,3 +55,32 @@ def test_the_installed_alexnet_gives_the_packages_lpips() -> None:
     with torch.no_grad():
         reference = float(model(to_t(noisy), to_t(image), normalize=True))
     assert abs(float(ours[0]) - reference) < 1e-5 and 0.05 < reference < 0.6
+
+
+def test_lpips_is_built_without_the_hub_loader_and_without_unpickling_code(installed_alexnet, monkeypatch) -> None:
+    """torchvision's hub loader reads with weights_only=False: it must never run, and every torch.load is weights_only."""
+    import numpy as np
+    import torch
+
+    from talkbench.zoo import lpips as lpips_mod
+    from tests.kit.weights import reference_lpips
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("torch.hub.load_state_dict_from_url called")
+
+    real_load = torch.load
+    calls = []
+
+    def checked_load(*args, **kwargs):
+        calls.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_hub)
+    monkeypatch.setattr(torch, "load", checked_load)
+    model, _, _ = lpips_mod.get_model("alex", "cpu")
+    assert calls and all(flag is True for flag in calls)
+    state, _ = installed_alexnet
+    reference = reference_lpips(state)  # the lpips package's own network with the same trunk
+    x, y = (torch.from_numpy(np.random.default_rng(i).random((1, 3, 64, 64), dtype=np.float32)) for i in (0, 1))
+    with torch.no_grad():
+        assert float(model(x, y, normalize=True)) == pytest.approx(float(reference(x, y, normalize=True)), abs=1e-6)

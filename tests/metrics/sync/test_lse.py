@@ -37,7 +37,7 @@ def test_lse_without_audio_is_unavailable(sync_env) -> None:
 
     for cls in (LSEC, LSED):
         res = cls().compute(_video(audio=False), _video(), MetricContext())
-        assert res.value is None and res.unavailable_reason == NO_AUDIO
+        assert res.value is None and res.unavailable_reason == f"render.mp4 {NO_AUDIO}"
 
 
 def test_lse_with_only_syncnet_installed_asks_for_the_detector(installed_syncnet) -> None:
