@@ -11,8 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from talkbench.infra.atomic import atomic_directory
-from talkbench.infra.cache_entry import MANIFEST, READ_ERRORS, DamagedEntry, verify_manifest, write_manifest
-from talkbench.core.errors import InputError
+from talkbench.infra.cache_entry import read_prepared, write_manifest
 from talkbench.core.types import SAMPLE_RATE
 
 
@@ -84,14 +83,7 @@ def read_speech_set(directory: Path) -> SpeechSet:
 
 def load_speech_set(directory: Path) -> SpeechSet:
     """Read a set written by save_speech_set, checked against its manifest (when it has one)."""
-    try:
-        if (directory / MANIFEST).exists():
-            verify_manifest(directory)
-        return read_speech_set(directory)
-    except DamagedEntry as exc:
-        raise InputError(f"damaged speech dataset: {exc}; prepare it again") from exc
-    except READ_ERRORS as exc:
-        raise InputError(f"{directory}: damaged speech dataset ({type(exc).__name__}: {exc}); prepare it again") from exc
+    return read_prepared(directory, read_speech_set, "speech dataset")
 
 
 def active_power(clean: np.ndarray, frame: int = 320, floor_db: float = -40.0) -> float:

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, TypeVar
 
 from filelock import FileLock
 
+from talkbench.core.errors import InputError
 from talkbench.infra.atomic import TEMP_MARK, atomic_directory, atomic_write_text, discard
 from talkbench.infra.notes import note
 
@@ -150,3 +151,16 @@ def guarded_read(directory: Path, files: Iterable[str], load: Callable[[], T], *
     except READ_ERRORS as exc:
         note(f"{what} not reused: {directory} holds an unreadable file ({type(exc).__name__}: {exc}); recomputing")
     return None
+
+
+def read_prepared(directory: Path, read: Callable[[Path], T], what: str) -> T:
+    """`read(directory)` for data a user prepared (no rebuild possible): checked against its manifest when it has
+    one; damage is an InputError naming the file and saying to prepare it again."""
+    try:
+        if (directory / MANIFEST).exists():
+            verify_manifest(directory)
+        return read(directory)
+    except DamagedEntry as exc:
+        raise InputError(f"damaged {what}: {exc}; prepare it again") from exc
+    except READ_ERRORS as exc:
+        raise InputError(f"{directory}: damaged {what} ({type(exc).__name__}: {exc}); prepare it again") from exc

@@ -18,15 +18,7 @@ def bench_home() -> Path:
     env = os.environ.get("BENCH_HOME")
     root = Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("talkbench"))
     where = f"BENCH_HOME={root}" if env else f"{root} (the default BENCH_HOME)"
-    if root.exists() and not root.is_dir():
-        raise BenchError(f"{where} is a file, not a directory: point BENCH_HOME at a folder (it is created when missing)")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BenchError(f"{where}: cannot create it ({exc.strerror}); point BENCH_HOME at a writable folder") from exc
-    if not os.access(root, os.W_OK | os.X_OK):
-        raise BenchError(f"{where} is not writable: point BENCH_HOME at a writable folder")
-    return root
+    return _writable_folder(root, where, "point BENCH_HOME at a writable folder (it is created when missing)")
 
 
 def weights_dir() -> Path:
@@ -92,13 +84,18 @@ def output_file(path: str | Path, flag: str = "") -> Path:
 def output_folder(path: str | Path, flag: str = "") -> Path:
     """`path` as a folder that can be written into (created when missing); BenchError naming it otherwise."""
     path = Path(path).expanduser()
-    name = f"{flag} {path}" if flag else str(path)
+    return _writable_folder(path, f"{flag} {path}" if flag else str(path), "")
+
+
+def _writable_folder(path: Path, name: str, hint: str) -> Path:
+    """Create `path` when missing and check it is a writable folder; BenchError naming it (and `hint`) otherwise."""
+    tail = f": {hint}" if hint else ""
     if path.exists() and not path.is_dir():
-        raise BenchError(f"{name}: a file, not a directory")
+        raise BenchError(f"{name} is a file, not a directory{tail}")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BenchError(f"{name}: cannot create it ({exc.strerror})") from exc
+        raise BenchError(f"{name}: cannot create it ({exc.strerror}){tail}") from exc
     if not os.access(path, os.W_OK | os.X_OK):
-        raise BenchError(f"{name}: not writable")
+        raise BenchError(f"{name} is not writable{tail}")
     return path

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from talkbench.infra.atomic import atomic_directory
-from talkbench.infra.cache_entry import MANIFEST, READ_ERRORS, DamagedEntry, verify_manifest, write_manifest
-from talkbench.core.errors import InputError
+from talkbench.infra.cache_entry import read_prepared, write_manifest
 from talkbench.core.types import Clip
 
 
@@ -50,14 +49,7 @@ def read_clip(directory: Path) -> Clip:
 
 def load_clip(directory: Path) -> Clip:
     """Read a clip written by save_clip, checked against its manifest (when it has one); a damaged one names its file."""
-    try:
-        if (directory / MANIFEST).exists():
-            verify_manifest(directory)
-        return read_clip(directory)
-    except DamagedEntry as exc:
-        raise InputError(f"damaged dataset: {exc}; prepare it again") from exc
-    except READ_ERRORS as exc:
-        raise InputError(f"{directory}: damaged dataset ({type(exc).__name__}: {exc}); prepare it again") from exc
+    return read_prepared(directory, read_clip, "dataset")
 
 
 def _json_default(obj: object) -> object:

@@ -325,7 +325,7 @@ CASES: list[Case] = [
          r"--lse-min-track -3: .*non-negative"),
     Case("run-lse-min-track-text", [*STATIC, "--lse-min-track", "abc"], 2, r"invalid int value: 'abc'"),
     Case("run-landmarks-unknown", [*STATIC, "--landmarks", "dlib"], 2, r"invalid choice: 'dlib'"),
-    Case("run-out-is-a-file", [*STATIC, "--out", "{afile}"], 1, r"--out {afile}: a file, not a directory"),
+    Case("run-out-is-a-file", [*STATIC, "--out", "{afile}"], 1, r"--out {afile} is a file, not a directory"),
     Case("run-bench-home-is-a-file", STATIC, 1, r"BENCH_HOME={afile} is a file, not a directory",
          env={"BENCH_HOME": "{afile}"}),
     # --- bench run --set: one field type at a time
