@@ -5,7 +5,8 @@
   beforehand (untimed); the speed-up is the ratio of the two means. Each round includes starting the workers
   (a spawned interpreter importing torch and mediapipe), which is what a user waits for too.
 - `dispatch_local` / `dispatch_ray`: N jobs that fail at once (an unknown dataset), so the time is the executor's own:
-  encoding, scheduling, a worker call and decoding. Ray's overhead per job is the difference per job, on a one-CPU
+  encoding, scheduling, a worker call and decoding. Ray's overhead per job is the difference of the medians per job
+  (the first local round imports the task code, hence a warm-up round), on a one-CPU
   instance (one task at a time, like local) started and warmed beforehand (its start-up is timed separately).
 """
 
@@ -69,8 +70,8 @@ def _dispatch(executor) -> None:  # type: ignore[no-untyped-def]
 
 def test_dispatch_local(benchmark, fresh_home) -> None:  # type: ignore[no-untyped-def]
     fresh_home()
-    benchmark.pedantic(_dispatch, args=(LocalExecutor(),), rounds=3, iterations=1)
-    _MEANS["dispatch local"] = benchmark.stats.stats.mean if benchmark.stats else float("nan")
+    benchmark.pedantic(_dispatch, args=(LocalExecutor(),), rounds=5, iterations=1, warmup_rounds=1)
+    _MEANS["dispatch local"] = benchmark.stats.stats.median if benchmark.stats else float("nan")
 
 
 def test_dispatch_ray(benchmark, fresh_home) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +85,8 @@ def test_dispatch_ray(benchmark, fresh_home) -> None:  # type: ignore[no-untyped
     try:
         executor = make_executor("ray")
         _dispatch(executor)  # the first call starts the workers
-        benchmark.pedantic(_dispatch, args=(executor,), rounds=3, iterations=1)
-        _MEANS["dispatch ray"] = benchmark.stats.stats.mean if benchmark.stats else float("nan")
+        benchmark.pedantic(_dispatch, args=(executor,), rounds=5, iterations=1)
+        _MEANS["dispatch ray"] = benchmark.stats.stats.median if benchmark.stats else float("nan")
     finally:
         ray.shutdown()
 
