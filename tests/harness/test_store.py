@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from talkbench.harness.driver import run_jobs
 from talkbench.harness.store import SCHEMA_VERSION, ResultRow, Store, index_problem
 from tests.kit.jobs import spec
+from tests.kit.threads import run_in_threads
 
 V1_SCHEMA = """
 CREATE TABLE runs (run_id TEXT PRIMARY KEY, task TEXT, method TEXT, variant TEXT, dataset TEXT, profile TEXT,
@@ -64,21 +64,13 @@ def test_latest_execution_per_run_unless_all_runs(bench_home: Path) -> None:
 
 def test_concurrent_writers_lose_nothing(bench_home: Path) -> None:
     Store()
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            store = Store()
-            for i in range(15):
-                record(store, f"run{n}-{i}", "e", float(i), started=time.time())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        store = Store()
+        for i in range(15):
+            record(store, f"run{n}-{i}", "e", float(i), started=time.time())
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_in_threads(write)
     assert not errors and len(Store().results()) == 60
 
 

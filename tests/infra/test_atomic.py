@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from talkbench.infra.atomic import TEMP_MARK, atomic_directory, atomic_file, atomic_write_text, discard, temp_sibling
+from tests.kit.threads import run_in_threads
 
 
 def test_temporary_names_are_unique_and_marked(tmp_path: Path) -> None:
@@ -31,23 +31,14 @@ def test_atomic_directory_replaces_whole_and_cleans_up_on_error(tmp_path: Path) 
 
 def test_concurrent_writers_of_one_directory_never_mix(tmp_path: Path) -> None:
     final = tmp_path / "entry"
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            for _ in range(20):
-                with atomic_directory(final) as tmp:
-                    for part in range(3):
-                        (tmp / f"part{part}.txt").write_text(str(n))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for _ in range(20):
+            with atomic_directory(final) as tmp:
+                for part in range(3):
+                    (tmp / f"part{part}.txt").write_text(str(n))
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not run_in_threads(write)
     assert len({(final / f"part{p}.txt").read_text() for p in range(3)}) == 1  # one writer's complete set
     assert [p.name for p in tmp_path.iterdir()] == ["entry"]
 
