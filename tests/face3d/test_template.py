@@ -13,20 +13,12 @@ import pytest
 from talkbench.core.errors import InputError
 from talkbench.face3d.template import IBUG_FLIP, RIGID_POINTS, TEMPLATE_68, fit_head_poses, pose_errors
 from talkbench.geometry.camera import intrinsic_matrix, project_points
+from tests.kit.face3d import rotation as _rot
 
 CARDS = Path(__file__).resolve().parents[2] / "datasets"
 H, W = 480, 640
 FOCAL = 700.0
 T = 60
-
-
-def _rot(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """Rz(roll) · Rx(pitch) · Ry(yaw), degrees (the synthetic generator's convention)."""
-    y, p, r = np.radians([yaw, pitch, roll])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return rz @ rx @ ry
 
 
 def _trajectory(n: int = T) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 
 from talkbench.face3d.morphable_model import MorphableModel
 from talkbench.face3d.template import TEMPLATE_68
+from talkbench.geometry.so3 import from_yaw_pitch_roll
 
 
 def synthetic_model() -> MorphableModel:
@@ -31,8 +32,5 @@ def synthetic_model() -> MorphableModel:
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    y, p, r = np.radians([yaw, pitch, roll])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return rz @ rx @ ry
+    """Rz(roll) · Rx(pitch) · Ry(yaw) of angles in degrees (the synthetic generator's convention)."""
+    return from_yaw_pitch_roll(*np.radians([yaw, pitch, roll]))

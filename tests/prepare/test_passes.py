@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkbench.face3d.morphable_model import MorphableModel, save_morphable_model
+from talkbench.face3d.morphable_model import save_morphable_model
 from talkbench.face3d.template import TEMPLATE_68
+from tests.kit.face3d import synthetic_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,28 +61,6 @@ def test_prepare_adds_stabilized_poses_and_the_methods_use_them() -> None:
 # ----------------------------------------------------------------------------- the 3DMM head-pose fit
 
 
-def _model() -> MorphableModel:
-    """TEMPLATE_68 + smooth identity and expression deformations of a few millimetres (the model of tests/kit/face3d.py)."""
-    m = TEMPLATE_68
-    x, y = m[:, 0], m[:, 1]
-    ident = np.zeros((68, 3, 5))
-    ident[:, 0, 0] = 0.06 * x  # wider face
-    ident[:, 1, 1] = 0.05 * (y - 0.03)  # longer face
-    ident[27:36, 2, 2] = -0.006 * np.linspace(0.3, 1.0, 9)  # a more prominent nose
-    ident[:, 2, 3] = 0.08 * x**2 / 0.07  # a rounder face: the sides further back (5.6 mm at the jaw)
-    ident[0:17, 0, 4] = 0.08 * x[0:17]  # a wider jaw
-    expr = np.zeros((68, 3, 4))
-    below = np.clip((y - 0.06) / 0.05, 0.0, 1.0)  # points below the mouth corners follow the jaw
-    expr[:, 1, 0] = 0.012 * below
-    expr[[55, 56, 57, 58, 59, 64, 65, 66, 67], 1, 0] = 0.008
-    expr[[48, 60], :, 1] = (-0.004, -0.003, 0.0)  # smile: the corners out and up
-    expr[[54, 64], :, 1] = (0.004, -0.003, 0.0)
-    expr[17:27, 1, 2] = -0.004  # brows up
-    expr[[37, 38, 43, 44], 1, 3] = 0.003  # lids down
-    return MorphableModel(mean=m.copy(), id_basis=ident, exp_basis=expr, id_std=np.ones(5), exp_std=np.ones(4),
-                          name="synthetic-test", description="test model: TEMPLATE_68 + smooth deformations")
-
-
 @pytest.mark.slow
 def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from talkbench.cli.main import main
@@ -94,7 +73,7 @@ def test_prepare_with_a_morphable_model(tmp_path: Path, bench_home: Path, capsys
     code = main(["data", "prepare", "--card", "may", "--video", str(video), "--head-pose", "3dmm"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "bench weights install bfm2009_3dmm" in err and "faces.dmi.unibas.ch" in err
-    model = save_morphable_model(_model(), tmp_path / "model.npz")
+    model = save_morphable_model(synthetic_model(), tmp_path / "model.npz")
     assert main(["data", "prepare", "--card", "may", "--video", str(video), "--morphable-model", str(model),
                  "--focal", str(clip.meta["intrinsics"]["fx"])]) == 0  # the focal given: the search is tested above
     prepared = load_dataset("may", "smoke")
