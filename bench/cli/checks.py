@@ -69,10 +69,9 @@ def run_methods(args: argparse.Namespace) -> list[str]:
     from talkbench.datasets.cards import get_card, require_prepared
     from talkbench.harness.tasks import TASKS, method_names
 
-    from talkbench.cli.sweep import expand_grid, parse_seeds
+    from talkbench.cli.sweep import expand_grid
 
     task = TASKS.get(args.task)
-    parse_seeds(args.seed)
     check_device(args.device)
     check_metric_options(metric_options.from_args(args))
     methods: list[str] = []

@@ -49,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Train, render, score and store; print the leaderboard of what ran."""
     from talkbench.core import metric_options
-    from talkbench.cli.sweep import expand_grid, parse_seeds
+    from talkbench.cli.sweep import expand_grid
     from talkbench.harness.driver import run_jobs
     from talkbench.harness.executors import ExecutorOptions, make_executor
     from talkbench.harness.jobs import JobSpec
@@ -63,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                      out=out, device=args.device,
                      metric_options=metric_options.from_args(args))
              for d in args.dataset for m in methods for overrides in expand_grid(args.set_grid)
-             for seed in parse_seeds(args.seed)]
+             for seed in args.seed]
     store = Store()
     executor = make_executor(args.executor, ExecutorOptions(
         jobs=args.jobs, ray_address=args.ray_address, slurm_partition=args.slurm_partition,

@@ -124,13 +124,13 @@ def load_sweep(path: str) -> dict[str, Any]:
 
 
 def apply_sweep(args: argparse.Namespace) -> None:
-    """Merge `--sweep FILE` into the run options (lists extend, the command line's scalars win), then check that a
-    method and a dataset are named."""
+    """Merge `--sweep FILE` into the run options (lists extend, the command line's scalars win; seeds become a list
+    of ints, the `--set` items a grid in `args.set_grid`), then check that a method and a dataset are named."""
     sweep = load_sweep(args.sweep) if getattr(args, "sweep", None) else {}
     for key in ("method", "dataset", "metric"):
         merged = list(sweep.get(key, [])) + [v for v in (getattr(args, key) or []) if v not in sweep.get(key, [])]
         setattr(args, key, merged or None)
-    args.seed = [str(s) for s in sweep.get("seed", [])] + list(args.seed or [])
+    args.seed = parse_seeds([str(s) for s in sweep.get("seed", [])] + list(args.seed or []) or None)
     args.set_grid = {**sweep.get("set", {}), **parse_set_grid(args.set)}
     for key in ("task", "profile"):
         if getattr(args, key) is None:

@@ -36,7 +36,10 @@ def declared_gpus(spec: JobSpec) -> float:
     from talkbench.core.registries import METHODS
 
     method_cls = METHODS.get(spec.method)
-    caps = method_cls(method_cls.config_for(spec.profile, spec.overrides)).capabilities()
+    try:
+        caps = method_cls(method_cls.config_for(spec.profile, spec.overrides)).capabilities()
+    except BenchError:  # a bad --set: the job itself fails with this message, asking for no GPU meanwhile
+        return 0.0
     return float(caps.num_gpus or (1.0 if caps.gpu else 0.0))
 
 
