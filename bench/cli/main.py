@@ -320,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard at the end")
     p.add_argument("--only-these", action="store_true", help="leaderboard shows only the runs of this command")
-    p.add_argument("--executor", default="local", choices=["local", "process", "ray", "slurm"],
-                   help="where jobs run: in this process (default), a local process pool (--jobs N), Ray or SLURM")
+    p.add_argument("--executor", default="local",
+                   help="where jobs run: local (this process, the default), process (a local pool, --jobs N), ray, slurm, "
+                        "or one an installed package declares (talkbench.executors entry points)")
     p.add_argument("--jobs", type=int, default=2, help="concurrent jobs of --executor process (default 2)")
     p.add_argument("--ray-address", help="a running Ray cluster (default: start a local one)")
     p.add_argument("--slurm-partition")

@@ -316,6 +316,8 @@ CASES: list[Case] = [
     Case("run-set-grid-empty-value", [*STATIC, "--set", "smooth=1,"], 1, r"--set 'smooth=1,' has an empty grid value"),
     Case("run-sweep-missing", ["run", "--sweep", "{afile}-none.toml"], 1, r"--sweep {afile}-none.toml: no such file"),
     Case("run-sweep-not-toml", ["run", "--sweep", "{garbage_pth}"], 1, r"--sweep {garbage_pth} is not valid TOML"),
+    Case("run-executor-unknown", [*STATIC, "--executor", "dask"], 1,
+         r"unknown executor 'dask'; choose one of local, process, ray, slurm"),
     Case("run-jobs-zero", [*STATIC, "--executor", "process", "--jobs", "0"], 1, r"--jobs must be at least 1, not 0"),
     Case("run-seed-negative", [*STATIC, "--seed", "-1"], 1, r"--seed -1: a seed is a non-negative integer"),
     Case("run-overwrite-unknown", [*STATIC, "--overwrite", "sometimes"], 2, r"invalid choice: 'sometimes'"),

@@ -6,13 +6,13 @@ default), `slurm` as submitit job arrays. All but `local` send workers JSON (`wi
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from talkbench.core.errors import BenchError
+from talkbench.core.registry import Registry
 from talkbench.harness.jobs import JobRecord, JobSpec, execute
 
 
@@ -56,18 +56,13 @@ class LocalExecutor:
             yield execute(spec)
 
 
-EXECUTORS: dict[str, str] = {
-    "local": "talkbench.harness.executors:LocalExecutor",
-    "process": "talkbench.harness.executors.process:ProcessExecutor",
-    "ray": "talkbench.harness.executors.ray_cluster:RayExecutor",
-    "slurm": "talkbench.harness.executors.slurm:SlurmExecutor",
-}
-"""Executors by `--executor` name (imported when chosen: Ray and submitit are heavy)."""
+EXECUTORS: Registry[type] = Registry("executor", group="talkbench.executors")
+"""Executor classes by `--executor` name, from the `talkbench.executors` entry points (pyproject lists the built-in
+ones; a package can add, say, a Kubernetes executor the same way). Imported when chosen: Ray and submitit are heavy."""
 
 
 def make_executor(name: str, options: ExecutorOptions | None = None) -> Executor:
     """The executor called `name`, configured with `options`."""
     if name not in EXECUTORS:
-        raise BenchError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
-    module, _, cls = EXECUTORS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(options or ExecutorOptions())
+        raise BenchError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS.names())}")
+    return EXECUTORS.get(name)(options or ExecutorOptions())
