@@ -216,11 +216,11 @@ def record(store: Store, rec: JobRecord) -> None:
 
 def _sealed(run_dir: Path) -> bool:
     """Whether a run directory's stored values still match their manifest (a damaged one is rerun and repaired)."""
-    from talkbench.infra.cache_entry import verify_manifest
+    from talkbench.infra.cache_entry import DamagedEntry, verify_manifest
 
     try:
         verify_manifest(run_dir)
-    except Exception:  # noqa: BLE001 - any damage means: do not trust, rerun
+    except (DamagedEntry, OSError):  # damaged or unreadable: do not trust it, rerun (and repair)
         return False
     return True
 
@@ -239,7 +239,7 @@ def pending(spec: JobSpec, store: Store) -> JobRecord | None:
     if spec.overwrite == "only-missing" and existing.get("job_key") and spec.run_dir in (where, where.parent):
         try:
             key = job_key(spec)
-        except Exception:  # a bad spec fails when it runs, with its own message
+        except (BenchError, OSError):  # a bad spec fails when it runs, with its own message
             return None
         rows = store.results(run_id=spec.run_id)
         if key == existing["job_key"] and rows and all(r.value is not None for r in rows) and _sealed(where):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from talkbench.core.errors import BenchError
 from talkbench.harness import history
 from talkbench.harness.stages import STORED_VALUES, from_json, read_per_frame
 from talkbench.harness.store import ResultRow, create_schema, index_problem, move_aside, put_results, put_run
@@ -252,7 +253,7 @@ def _higher_is_better(metric: str) -> bool:
 
     try:
         return bool(METRICS.get(metric).higher_is_better)
-    except Exception:  # a metric plugin no longer installed: its direction is unknown, shown as higher-is-better
+    except BenchError:  # a metric plugin no longer installed: its direction is unknown, shown as higher-is-better
         return True
 
 
@@ -261,5 +262,5 @@ def _uses_ground_truth(method: str | None) -> bool:
 
     try:
         return bool(METHODS.get(str(method))().capabilities().uses_ground_truth)
-    except Exception:  # a method plugin no longer installed
+    except BenchError:  # a method plugin no longer installed
         return False

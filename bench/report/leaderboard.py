@@ -73,7 +73,7 @@ def _metric_info(name: str) -> tuple[str, int]:
     try:
         cls = METRICS.get(name)
         return cls.display_name or name.upper(), cls.precision
-    except Exception:  # an unknown metric in an old store still shows
+    except BenchError:  # an unknown metric in an old store still shows
         return name.upper(), 4
 
 
