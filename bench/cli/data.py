@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "25 fps frame, or an extractor name (hubert, wav2vec, deepspeech: computed from the clip's audio with "
                    "installed weights), stored as annotation audio_features for the record (the NeRF methods compute "
                    "their own with --set audio_features=NAME; default log-mel)")
-    q.add_argument("--max-missing", type=float, metavar="FRACTION", help="largest fraction of frames without a face (interpolated; default 0.1)")
+    q.add_argument("--max-missing", type=float, metavar="FRACTION", help="largest fraction of frames without a face "
+                   "(interpolated; default 0.1)")
     q.add_argument("--focal", type=float, metavar="PX", help="camera focal length in pixels (default: searched)")
     q.add_argument("--head-pose", choices=["template", "3dmm"], help="head-pose fit: template (generic rigid face, "
                    "default) or 3dmm (morphable-model tracker: `bench weights install bfm2009_3dmm --from "

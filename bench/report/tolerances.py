@@ -33,7 +33,8 @@ RULES: dict[str, Rule] = {
     "aue": Rule(0.05, None, "sum of 17 squared AU differences; OpenFace writes AU intensities with 2 decimals"),
     "aue_l": Rule(0.05, None, "as aue, lower-face AUs"),
     "aue_u": Rule(0.05, None, "as aue, upper-face AUs"),
-    "lse_c": Rule(0.1, None, "SyncNet confidence (roughly 0-10); a network metric on detected face crops, a tenth is below the gaps compared"),
+    "lse_c": Rule(0.1, None, "SyncNet confidence (roughly 0-10); a network metric on detected face crops, a tenth is "
+                  "below the gaps compared"),
     "lse_d": Rule(0.1, None, "SyncNet distance, as lse_c"),
     "pesq": Rule(0.02, None, "MOS-like score on [1, 4.5]; the enhancement tables print 2 decimals"),
     "pesq_nb": Rule(0.02, None, "as pesq, narrow-band"),
