@@ -223,7 +223,9 @@ def report(comparisons: list[Comparison], only_present: bool = False, show_ok: b
         k = c.key
         delta = ""
         if c.baseline is not None and c.current is not None and not (math.isinf(c.baseline) or math.isinf(c.current)):
-            delta = f"{c.current - c.baseline:+.4g}"
+            difference = c.current - c.baseline
+            # baselines store 6 decimals: a smaller difference is that rounding, not a change
+            delta = "0" if abs(difference) < 1e-6 else f"{difference:+.4g}"
         method = k["method"] + (f" [{k['variant']}]" if k["variant"] else "")
         tol = " + ".join(f"{b:g}" if a == "abs" else f"{b:g}×|baseline|" for a, b in c.tolerance.items())
         table.append([c.status, str(k["task"]), str(k["dataset"]), str(k["condition"]), method, str(k["metric"]),
@@ -256,7 +258,10 @@ def write_baseline(path: Path, store: Store, profile: str, tolerances: dict[str,
         raise BenchError(f"no stored {profile} results to write{f' for task {task}' if task else ''}: run bench run "
                          f"first; {path} not written")
     table, why = default_tolerances({(r.method, r.metric) for r in rows})
-    table.update(tolerances or {})
+    for name, tol in (tolerances or {}).items():  # the file's own table wins: it may be hand-tuned
+        if name in why and tol != table.get(name):
+            why[name] = "kept from the baseline file (not the default)"
+        table[name] = tol
     entries = []
     for r in rows:
         entry: dict[str, Any] = {f: getattr(r, f) for f in KEY_FIELDS}

@@ -43,8 +43,8 @@ RULES: dict[str, Rule] = {
     "covl": Rule(0.02, None, "composite MOS on [1, 5]; the enhancement tables print 2 decimals"),
     "stoi": Rule(0.005, None, "on [0, 1]; 0.005 is below the 2nd decimal the enhancement tables compare"),
     "estoi": Rule(0.005, None, "as stoi"),
-    "si_sdr": Rule(0.1, None, "dB; as psnr"),
-    "segsnr": Rule(0.1, None, "dB; as psnr"),
+    "si_sdr": Rule(0.1, None, "dB; a tenth of a dB, as psnr"),
+    "segsnr": Rule(0.1, None, "dB; a tenth of a dB, as psnr"),
 }
 """Per metric; a metric not listed gets `fallback`."""
 

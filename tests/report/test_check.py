@@ -175,7 +175,9 @@ def test_write_keeps_every_metric_with_its_tolerance_and_unavailable_ones(bench_
     data["tolerances"]["psnr"] = {"abs": 1.0}  # a hand-tuned table survives --write and reaches the entries
     path.write_text(json.dumps(data))
     write_baseline(path, store, "smoke", load_baseline(path)["tolerances"])
-    assert next(e for e in json.loads(path.read_text())["entries"] if e["metric"] == "psnr")["tolerance"] == {"abs": 1.0}
+    rewritten = json.loads(path.read_text())
+    assert next(e for e in rewritten["entries"] if e["metric"] == "psnr")["tolerance"] == {"abs": 1.0}
+    assert rewritten["tolerance_reasons"]["psnr"].startswith("kept from the baseline file")
 
 
 def test_a_metric_becoming_available_is_reported_not_failed(bench_home: Path, tmp_path: Path) -> None:
