@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from talkbench.cli.help import add_command
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `bench store`."""
-    p = sub.add_parser("store", help="check the results index and caches (verify) or rebuild the index from the run "
-                       "directories (rebuild)")
-    p.add_argument("action", choices=["verify", "rebuild"])
+    p = add_command(sub, "store", "check the results index and caches (verify) or rebuild the index from the run "
+                    "directories (rebuild)",
+                    "verify: check the results index ($BENCH_HOME/results.sqlite) against the run directories and "
+                    "every cache entry\nagainst its manifest; a summary, exit 1 on any problem. rebuild: move the index "
+                    "aside and rebuild it from\nthe run directories (the run directories are the record, the index a "
+                    "cache of them).",
+                    ["bench store verify", "bench store rebuild"])
+    p.add_argument("action", choices=["verify", "rebuild"], help="verify: check and summarize; rebuild: rebuild the "
+                   "index from the run directories")
     p.set_defaults(func=cmd_store)
 
 

@@ -21,6 +21,8 @@ class MetricOption:
     help: str
     choices: tuple[str, ...] | None = None
     type: type = str
+    metavar: str | None = None
+    """What `--help` shows for a free value (choices show themselves)."""
 
 
 OPTIONS: tuple[MetricOption, ...] = (
@@ -30,11 +32,11 @@ OPTIONS: tuple[MetricOption, ...] = (
     MetricOption("missing_face", "--missing-face", "LMD frames without a face: previous (reuse the last landmarks, "
                  "default) or drop", ("previous", "drop")),
     MetricOption("openface_bin", "--openface-bin", "OpenFace 2.2 FeatureExtraction binary for AUE "
-                 "(default: FeatureExtraction on PATH, or $BENCH_OPENFACE_BIN)"),
+                 "(default: FeatureExtraction on PATH, or $BENCH_OPENFACE_BIN)", metavar="PATH"),
     MetricOption("aue_failed_frames", "--aue-failed-frames", "AUE frames where OpenFace found no face: keep "
                  "(the papers' scripts, default) or drop", ("keep", "drop")),
     MetricOption("lse_min_track", "--lse-min-track", "LSE: minimum face-track length in frames "
-                 "(default: syncnet_python's run_pipeline value)", type=int),
+                 "(default: syncnet_python's run_pipeline value, 100)", type=int, metavar="FRAMES"),
 )
 
 
@@ -42,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every metric option as a flag of `parser` (default None = the metric's own default)."""
     group = parser.add_argument_group("metric protocol options")
     for opt in OPTIONS:
-        group.add_argument(opt.flag, dest=f"metric_{opt.key}", choices=opt.choices, type=opt.type, default=None, help=opt.help)
+        group.add_argument(opt.flag, dest=f"metric_{opt.key}", choices=opt.choices, type=opt.type, default=None,
+                           help=opt.help, metavar=opt.metavar)
 
 
 def from_args(args: argparse.Namespace) -> dict[str, Any]:

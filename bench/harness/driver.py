@@ -47,6 +47,12 @@ def warm_datasets(specs: list[JobSpec]) -> None:
             continue
 
 
-def _report(rec: JobRecord) -> None:
+def progress_line(rec: JobRecord) -> str:
+    """`[done] RUN_ID: message (RUN_DIR)`: every line names the directory to look in (results, logs, error.log)."""
     mark = {"complete": "done", "failed": "FAILED", "skipped": "skipped"}.get(rec.status, rec.status)
-    tqdm.write(f"[{mark}] {rec.run_id}" + (f": {rec.message}" if rec.message else ""))
+    where = f" ({rec.run_dir})" if rec.run_dir is not None else ""
+    return f"[{mark}] {rec.run_id}" + (f": {rec.message}" if rec.message else "") + where
+
+
+def _report(rec: JobRecord) -> None:
+    tqdm.write(progress_line(rec))

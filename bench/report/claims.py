@@ -1,14 +1,21 @@
-"""Paper claims as data (`reports/claims/*.json`) and their comparison with measured values."""
+"""Paper claims as data (`reports/claims/*.json`), their comparison with measured values, and the tables that show
+both (`render_claims`)."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from talkbench.core.errors import BenchError
 from talkbench.infra.resources import resource_files
+
+if TYPE_CHECKING:
+    from talkbench.report.leaderboard import Table
 
 
 @dataclass
@@ -55,12 +62,87 @@ class ClaimComparison:
     measured: dict[str, float | None]
 
 
-def compare_claims(claim: Claim, measured: dict[str, dict[str, float | None]]) -> list[ClaimComparison]:
-    """Pair each claimed row with `measured[method][metric]` of the talkbench method it maps to."""
+def compare_claims(claim: Claim, measured: dict[str, dict[str, float | None]],
+                   metrics: list[str] | None = None) -> list[ClaimComparison]:
+    """Pair each claimed row with `measured[method][metric]` of the talkbench method it maps to (over `metrics`,
+    default the claim's)."""
     out = []
     for row in claim.rows:
         method = row.get("maps_to")
         values = measured.get(method, {}) if method else {}
         out.append(ClaimComparison(claim, row["method"], method, {k: float(v) for k, v in row["values"].items()},
-                                   {m: values.get(m) for m in claim.metrics}))
+                                   {m: values.get(m) for m in (claim.metrics if metrics is None else metrics)}))
     return out
+
+
+def _method_of(label: str | None) -> str | None:
+    """The method of a table row label ("synctalk [portrait=on]" -> "synctalk")."""
+    return label.split(" [", 1)[0] if label else None
+
+
+def render_claims(tables: list[Table], fmt: str = "md", methods: set[str] | None = None,
+                  measured_only: bool = False) -> str:
+    """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims.
+
+    `methods`: only the claims tables with a row that maps to one of these methods (`bench run` shows the tables of
+    what it ran); `measured_only`: only the metric columns the measured table has (the papers' FID, NIQE, ... that
+    talkbench does not measure would be columns of dashes)."""
+    from talkbench.report.leaderboard import _fmt, _metric_info, _tex_escape
+
+    blocks = []
+    for claim in load_claims():
+        if methods is not None and not any(_method_of(r.get("maps_to")) in methods for r in claim.rows):
+            continue
+        for table in tables:
+            if table.task != claim.task or table.condition != claim.condition:
+                continue
+            if claim.measured_on is not None and table.dataset not in claim.measured_on:
+                continue
+            metrics = [m for m in claim.metrics if m in table.metrics] if measured_only else list(claim.metrics)
+            if not metrics:
+                continue
+            measured = {label: {m: cells[m].value if m in cells else None for m in metrics}
+                        for label, cells in table.rows.items()}
+            infos = [_metric_info(m) for m in metrics]
+            header = ["Method (as published)", "talkbench method"]
+            for name, _ in infos:
+                header += [f"{name} measured", f"{name} claimed", f"{name} Δ"]
+            body = []
+            for comp in compare_claims(claim, measured, metrics):
+                row = [comp.label, comp.method or "–"]
+                for m, (_, dec) in zip(metrics, infos):
+                    got, want = comp.measured.get(m), comp.claimed.get(m)
+                    row += ["–" if got is None else _fmt(got, dec), "–" if want is None else _fmt(want, dec),
+                            "–" if got is None or want is None else f"{got - want:+.{dec}f}"]
+                body.append(row)
+            same = table.dataset == claim.dataset
+            caption = (f"Measured ({table.dataset}, {table.profile}) beside claimed ({claim.paper} {claim.table}, {claim.dataset})"
+                       + ("" if same else " — different data: a plausibility check, not a replication"))
+            blocks.append((caption, header, body))
+    if not blocks:
+        return ""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        for caption, header, body in blocks:
+            writer.writerow([caption])
+            writer.writerow(header)
+            writer.writerows(body)
+        return buf.getvalue()
+    out = []
+    for caption, header, body in blocks:
+        if fmt == "md":
+            out += [f"#### {caption}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            out += ["| " + " | ".join(r) + " |" for r in body] + [""]
+        elif fmt == "tex":
+            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(caption)}}}",
+                    "\\begin{tabular}{ll" + "c" * (len(header) - 2) + "}", "\\toprule",
+                    " & ".join(_tex_escape(h) for h in header) + " \\\\", "\\midrule"]
+            out += [" & ".join(_tex_escape(c) for c in r) + " \\\\" for r in body]
+            out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+        else:
+            out.append(f"<h4>{html.escape(caption)}</h4><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+            out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body]
+            out.append("</table>")
+    return "\n".join(out) + "\n"
+

@@ -367,58 +367,9 @@ def ablation_tables(tables: list[Table], method: str) -> list[Table]:
     return out
 
 
-def render_claims(tables: list[Table], fmt: str = "md") -> str:
-    """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims."""
-    from talkbench.report.claims import compare_claims, load_claims
+def render_claims(tables: list[Table], fmt: str = "md", methods: set[str] | None = None,
+                  measured_only: bool = False) -> str:
+    """Measured values beside the papers' claimed ones; kept here for callers, see `report.claims.render_claims`."""
+    from talkbench.report.claims import render_claims as render_claim_tables
 
-    blocks = []
-    for claim in load_claims():
-        for table in tables:
-            if table.task != claim.task or table.condition != claim.condition:
-                continue
-            if claim.measured_on is not None and table.dataset not in claim.measured_on:
-                continue
-            measured = {label: {m: cells[m].value if m in cells else None for m in claim.metrics}
-                        for label, cells in table.rows.items()}
-            infos = [_metric_info(m) for m in claim.metrics]
-            header = ["Method (as published)", "talkbench method"]
-            for name, _ in infos:
-                header += [f"{name} measured", f"{name} claimed", f"{name} Δ"]
-            body = []
-            for comp in compare_claims(claim, measured):
-                row = [comp.label, comp.method or "–"]
-                for m, (_, dec) in zip(claim.metrics, infos):
-                    got, want = comp.measured.get(m), comp.claimed.get(m)
-                    row += ["–" if got is None else _fmt(got, dec), "–" if want is None else _fmt(want, dec),
-                            "–" if got is None or want is None else f"{got - want:+.{dec}f}"]
-                body.append(row)
-            same = table.dataset == claim.dataset
-            caption = (f"Measured ({table.dataset}, {table.profile}) beside claimed ({claim.paper} {claim.table}, {claim.dataset})"
-                       + ("" if same else " — different data: a plausibility check, not a replication"))
-            blocks.append((caption, header, body))
-    if not blocks:
-        return ""
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        for caption, header, body in blocks:
-            writer.writerow([caption])
-            writer.writerow(header)
-            writer.writerows(body)
-        return buf.getvalue()
-    out = []
-    for caption, header, body in blocks:
-        if fmt == "md":
-            out += [f"#### {caption}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            out += ["| " + " | ".join(r) + " |" for r in body] + [""]
-        elif fmt == "tex":
-            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex_escape(caption)}}}",
-                    "\\begin{tabular}{ll" + "c" * (len(header) - 2) + "}", "\\toprule",
-                    " & ".join(_tex_escape(h) for h in header) + " \\\\", "\\midrule"]
-            out += [" & ".join(_tex_escape(c) for c in r) + " \\\\" for r in body]
-            out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
-        else:
-            out.append(f"<h4>{html.escape(caption)}</h4><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
-            out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body]
-            out.append("</table>")
-    return "\n".join(out) + "\n"
+    return render_claim_tables(tables, fmt, methods, measured_only)

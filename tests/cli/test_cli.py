@@ -286,7 +286,7 @@ def _unknown(kind: str, name: str, hint: str) -> str:
 
 CASES: list[Case] = [
     # --- bench (argument parsing) and bench list
-    Case("no-command", [], 2, r"the following arguments are required: command"),
+    Case("no-command", [], 2, r"the following arguments are required: COMMAND"),
     Case("list-unknown-kind", ["list", "metricz"], 2, r"invalid choice: 'metricz'"),
     # --- bench run: names
     Case("run-unknown-method", ["run", "--method", "retrival", "--dataset", "synthetic-portrait"], 1,
@@ -483,7 +483,7 @@ CASES: list[Case] = [
     Case("check-write-unknown-task", ["check", "--baseline", "{missing}.json", "--write", "--task", "enhanse"], 1,
          _unknown("task", "enhanse", "enhance")),
     Case("check-against-empty-store", ["check", "--baseline", str(REPO / "reports" / "baselines" / "smoke.json")], 1,
-         r"FAIL .*no stored result: run it first", fresh_home=True),
+         r"^missing .*no stored result: run it first", fresh_home=True),
     # --- bench data prepare
     Case("prepare-unknown-card", ["data", "prepare", "--card", "mayy", "--video", "{v25_mp4}"], 1,
          _unknown("dataset", "mayy", "may")),

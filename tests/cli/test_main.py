@@ -140,16 +140,23 @@ def test_run_leaderboard_and_check_detects_tampering(tiny_cards: Path, tmp_path:
                            "--dataset", "synthetic-portrait", "--profile", "smoke")
     assert code == 0
     assert "| oracle † | ∞ |" in out and "| static |" in out and "| retrieval |" in out
+    assert "Measured (" not in out  # no claims table names these baselines: no table of dashes
+    done = [line for line in out.splitlines() if line.startswith("[done]")]
+    assert len(done) == 3 and all(Path(line.rsplit(" (", 1)[1].rstrip(")")).is_dir() for line in done), done
     baseline = tmp_path / "baseline.json"
     assert run_cli(capsys, "check", "--baseline", str(baseline), "--write")[0] == 0
     code, out, _ = run_cli(capsys, "check", "--baseline", str(baseline))
-    assert code == 0 and "0 failed" in out
+    assert code == 0 and out.startswith("bench check: ") and "0 FAIL, 0 missing, 0 new: passed" in out.splitlines()[0]
     data = json.loads(baseline.read_text())
+    assert {e["metric"] for e in data["entries"]} > {"psnr", "ssim", "lpips"}  # every metric of the task is kept
     entry = next(e for e in data["entries"] if e["method"] == "retrieval" and e["metric"] == "psnr")
     entry["value"] = entry["value"] + 1.0
     baseline.write_text(json.dumps(data))
-    code, out, _ = run_cli(capsys, "check", "--baseline", str(baseline))
-    assert code == 1 and out.startswith("FAIL") and "synthetic-portrait/retrieval/psnr" in out and "Δ=-1" in out
+    code, out, _ = run_cli(capsys, "check", "--baseline", str(baseline), "--failures-only")
+    lines = out.splitlines()
+    assert code == 1 and "1 FAIL" in lines[0] and lines[3].split()[:7] == [
+        "FAIL", "reconstruct", "synthetic-portrait", "original", "retrieval", "psnr", f"{entry['value']:.6g}"]
+    assert "-1" in lines[3].split() and not any(line.startswith("ok ") for line in lines)
     for fmt in ("csv", "tex", "html"):
         code, out, _ = run_cli(capsys, "leaderboard", "--format", fmt)
         assert code == 0 and "retrieval" in out

@@ -210,3 +210,13 @@ def test_concurrent_bench_runs_store_every_result(tiny_cards: Path, tmp_path: Pa
             problems.append(f"{home.name}: exit codes {trial_codes}, missing {sorted(expected - stored)}, "
                             f"temporary leftovers {leftovers[:3]}; {failed[-800:]}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_progress_line_names_its_run_directory(tmp_path: Path) -> None:
+    from talkbench.harness.driver import progress_line
+    from talkbench.harness.jobs import JobRecord
+
+    job = spec("static")
+    assert progress_line(JobRecord(job, "complete", "", tmp_path / "e1")) == f"[done] {job.run_id} ({tmp_path / 'e1'})"
+    assert progress_line(JobRecord(job, "failed", "boom", tmp_path / "e2")) == f"[FAILED] {job.run_id}: boom ({tmp_path / 'e2'})"
+    assert progress_line(JobRecord(job, "skipped", "stored")) == f"[skipped] {job.run_id}: stored"
