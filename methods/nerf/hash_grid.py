@@ -197,12 +197,18 @@ class HashGrid(nn.Module):
         # Clamp only for indexing: far-away points would overflow the integer vertex coordinates.
         x = x.clamp(0.0, 1.0)
         offset = 0.0 if self.config.align_corners else 0.5
-        features = [self._encode_level(x, info, offset) for info in self.levels]
+        # Every level's corner rows are gathered in one indexing op: its backward then scatters into one
+        # table-sized gradient instead of one per level (the levels' rows are disjoint, so the sums are the same).
+        corners = [self._level_corners(x, info, offset) for info in self.levels]
+        feats = self.embeddings[torch.cat([rows for _, rows in corners], dim=1)]  # [N, L * 2**D, C]
+        per_level = feats.split([rows.shape[1] for _, rows in corners], dim=1)
+        features = [(w.to(f.dtype).unsqueeze(-1) * f).sum(dim=1) for (w, _), f in zip(corners, per_level)]
         out = torch.cat(features, dim=-1)
         out = torch.where(inside, out, torch.zeros((), dtype=out.dtype, device=out.device))
         return out.reshape(*prefix, self.output_dim)
 
-    def _encode_level(self, x: torch.Tensor, info: LevelInfo, offset: float) -> torch.Tensor:
+    def _level_corners(self, x: torch.Tensor, info: LevelInfo, offset: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Interpolation weights [N, 2**D] and table rows [N, 2**D] of the cell around each point on one level."""
         pos = x * info.scale + offset
         base = torch.floor(pos)
         frac = pos - base  # differentiable in x, so input gradients come for free
@@ -210,11 +216,7 @@ class HashGrid(nn.Module):
         upper = self._corners.to(frac.dtype)
         f = frac.unsqueeze(1)
         weights = (f * upper + (1 - f) * (1 - upper)).prod(dim=-1)  # [N, 2**D]
-        rows = self._vertex_rows(vertex, info)
-        # Advanced indexing rather than F.embedding: both gather the same rows and accumulate the backward in the
-        # same order (bit-identical), but CPU embedding's backward adds one row view at a time, several times slower.
-        feats = self.embeddings[rows]  # [N, 2**D, C]; backward scatters into the table
-        return (weights.to(feats.dtype).unsqueeze(-1) * feats).sum(dim=1)
+        return weights, self._vertex_rows(vertex, info)
 
     def _vertex_rows(self, vertex: torch.Tensor, info: LevelInfo) -> torch.Tensor:
         if info.hashed:
@@ -226,7 +228,9 @@ class HashGrid(nn.Module):
             for d, stride in enumerate(info.strides):
                 index = index + vertex[..., d] * stride
         # The kernels do this arithmetic in uint32, so wrap before the modulo.
-        index = (index & _UINT32) % info.table_size
+        index = index & _UINT32
+        size = info.table_size
+        index = index & (size - 1) if size & (size - 1) == 0 else index % size  # a power of two: the same, cheaper
         return index + info.offset
 
 
