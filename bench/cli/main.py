@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from talkbench.cli import compare as compare_cli
 from talkbench.cli import store as store_cli
 from talkbench.cli import checks
 from talkbench.core.errors import BenchError
@@ -137,7 +138,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         from talkbench.report.leaderboard import side_by_side
 
         shown = side_by_side(tables)
-    text = render(shown, args.format)
+    text = render(shown, args.format, ci=args.ci)
     if args.with_claims:
         claims = render_claims(tables, args.format)
         text += ("\n" + claims) if claims else "\n(no paper claims for these tables)\n"
@@ -359,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "from the full method (the papers' ablation tables)")
     p.add_argument("--all-runs", action="store_true", help="every execution of each run (default: the latest per "
                    "configuration), one table per dataset version")
+    p.add_argument("--ci", action="store_true", help="show each value's 95 %% CI (over frames for one seed, over seeds "
+                   "for several) after it; best/second are marked only where the intervals separate, ≈ marks ties")
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("check", help="compare stored results with a baseline (non-zero exit on regression)")
@@ -417,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     store_cli.add_parser(sub)
+    compare_cli.add_parser(sub)
     return parser
 
 

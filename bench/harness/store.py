@@ -225,6 +225,12 @@ class Store:
                              (run_id,)).fetchone()
         return dict(row) if row else None
 
+    def run_dir(self, run_id: str, execution: str) -> Path | None:
+        """The directory of one execution, or None when the index does not know it."""
+        with self.connect() as db:
+            row = db.execute("SELECT run_dir FROM runs WHERE run_id=? AND execution=?", (run_id, execution)).fetchone()
+        return Path(row["run_dir"]) if row and row["run_dir"] else None
+
     def runs(self) -> list[dict[str, Any]]:
         """Every execution row."""
         with self.connect() as db:
