@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from talkbench.cli import baseline as check_cli
+from talkbench.cli import compare as compare_cli
 from talkbench.cli import checks
 from talkbench.cli import data as data_cli
 from talkbench.cli import listing as list_cli
@@ -117,7 +118,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         from talkbench.report.leaderboard import side_by_side
 
         shown = side_by_side(tables)
-    text = render(shown, args.format)
+    text = render(shown, args.format, ci=args.ci)
     if args.with_claims:
         claims = render_claims(tables, args.format)
         text += ("\n" + claims) if claims else "\n(no paper claims for these tables)\n"
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_denoise(sub)
     weights_cli.add_parser(sub)
     store_cli.add_parser(sub)
+    compare_cli.add_parser(sub)
     return parser
 
 
@@ -263,6 +265,8 @@ def _add_leaderboard(sub: argparse._SubParsersAction) -> None:
                    "from the full method (the papers' ablation tables)")
     p.add_argument("--all-runs", action="store_true", help="every execution of each run (default: the latest per "
                    "configuration), one table per dataset version")
+    p.add_argument("--ci", action="store_true", help="show each value's 95 %% CI (over frames for one seed, over seeds "
+                   "for several) after it; best/second are marked only where the intervals separate, ≈ marks ties")
     p.set_defaults(func=cmd_leaderboard)
 
 

@@ -59,6 +59,9 @@ class Metric(ABC):
     """Column header in tables (default: the name in capitals)."""
     precision: ClassVar[int] = 4
     """Decimals shown in tables (the papers print PSNR with 2, LPIPS with 4)."""
+    aggregate: ClassVar[str] = "mean"
+    """How `value` comes from `per_item`: "mean" (the bootstrap CI over items is the CI of the value, stored with it)
+    or a short description of another rule (no CI over items is made, and the reason says this rule)."""
     variant_defaults: ClassVar[dict[str, Any]] = {}
     """Options (`MetricContext.options` keys) that change what the metric measures, with their
     defaults: each result records them, and a stored value is reused only for the same ones."""

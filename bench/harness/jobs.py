@@ -16,6 +16,7 @@ from talkbench.core.method import Configurable
 from talkbench.core.metric import MetricResult
 from talkbench.datasets.cards import get_card
 from talkbench.harness import history
+from talkbench.harness.confidence import interval_columns, item_interval
 from talkbench.harness.context import JobContext, TaskOutput
 from talkbench.harness.stages import item_count
 from talkbench.harness.store import ResultRow, Store
@@ -198,7 +199,8 @@ def _execute(job: JobContext) -> JobRecord:
                   higher_is_better=(job.metric_classes.get(name) or METRICS.get(name)).higher_is_better,
                   uses_ground_truth=ground_truth,
                   details=res.details, config_hash=job.config_hash, dataset_sha=job.dataset_sha,
-                  wall_time_s=job.timings.get("train"), execution=run["execution"], started=job.started)
+                  wall_time_s=job.timings.get("train"), execution=run["execution"], started=job.started,
+                  **interval_columns(item_interval(res)))
         for condition, results in output.results.items() for name, res in results.items()
     ]
     headline = output.results[next(iter(output.results))]

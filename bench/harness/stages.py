@@ -169,8 +169,10 @@ def result_json(res: MetricResult) -> dict[str, Any]:
     """A result as stored in metrics.json: enough to rebuild its index row (`harness.store_repair`)."""
     from talkbench.core.registries import METRICS
 
+    from talkbench.harness.confidence import item_interval
+
     entry: dict[str, Any] = {"value": to_json(res.value), "unavailable_reason": res.unavailable_reason,
-                             "details": res.details, "count": item_count(res)}
+                             "details": res.details, "count": item_count(res), "ci": item_interval(res).to_json()}
     with contextlib.suppress(BenchError):  # a metric outside the registry (a test's) has no known direction
         entry["higher_is_better"] = bool(METRICS.get(res.name).higher_is_better)
     return entry

@@ -3,7 +3,8 @@
 The index is only an index: everything in it can be rebuilt from the run directories (`harness.store_repair`). It
 runs in WAL mode with a busy timeout, so several processes record at once. A damaged file (zero bytes, cut short,
 random bytes, missing tables) is found when it is opened, moved aside to `results.sqlite.damaged-<time>` and rebuilt,
-with one line saying so. An index of the first schema (one row per run id) is migrated in place.
+with one line saying so. An index of the first schema (one row per run id) is migrated in place, and one of the second (no confidence
+intervals) gains the interval columns in place (its rows keep NULL intervals until `bench store rebuild`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from talkbench.infra.cache_entry import lock_for
 from talkbench.infra.notes import note
 from talkbench.infra.paths import index_path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 60.0
 
 RUN_COLUMNS = ("run_id", "execution", "fingerprint", "task", "method", "variant", "dataset", "profile", "seed", "status",
@@ -32,7 +33,9 @@ RUN_COLUMNS = ("run_id", "execution", "fingerprint", "task", "method", "variant"
                "started_iso", "finished_iso", "job_key")
 RESULT_COLUMNS = ("run_id", "execution", "condition", "metric", "task", "method", "variant", "dataset", "profile", "seed",
                   "value", "count", "unavailable_reason", "higher_is_better", "details", "config_hash", "git_sha",
-                  "git_dirty", "packages", "hardware", "wall_time_s", "dataset_sha", "uses_ground_truth", "created")
+                  "git_dirty", "packages", "hardware", "wall_time_s", "dataset_sha", "uses_ground_truth", "created", "ci_low", "ci_high", "ci_note")
+CI_COLUMNS = {"ci_low": "REAL", "ci_high": "REAL", "ci_note": "TEXT"}
+"""Added by schema 3: the 95 % CI stored with each value (`harness.confidence`) and how it was made, or why none."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -49,6 +52,7 @@ CREATE TABLE IF NOT EXISTS results (
     value REAL, count INTEGER, unavailable_reason TEXT, higher_is_better INTEGER,
     details TEXT, config_hash TEXT, git_sha TEXT, git_dirty INTEGER, packages TEXT, hardware TEXT,
     wall_time_s REAL, dataset_sha TEXT, uses_ground_truth INTEGER DEFAULT 0, created REAL,
+    ci_low REAL, ci_high REAL, ci_note TEXT,
     PRIMARY KEY (run_id, execution, condition, metric)
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, run_id, started);
@@ -80,6 +84,11 @@ class ResultRow:
     execution: str = ""
     started: float | None = None
     """When the execution started (epoch seconds): what "latest" means."""
+    ci_low: float | None = None
+    ci_high: float | None = None
+    """The 95 % CI of `value` over its items (frames, utterances), when the value is their mean."""
+    ci_note: str | None = None
+    """How the CI was made, or why there is none (None: stored before talkbench kept intervals)."""
 
     @property
     def label(self) -> str:
@@ -216,6 +225,12 @@ class Store:
                              (run_id,)).fetchone()
         return dict(row) if row else None
 
+    def run_dir(self, run_id: str, execution: str) -> Path | None:
+        """The directory of one execution, or None when the index does not know it."""
+        with self.connect() as db:
+            row = db.execute("SELECT run_dir FROM runs WHERE run_id=? AND execution=?", (run_id, execution)).fetchone()
+        return Path(row["run_dir"]) if row and row["run_dir"] else None
+
     def runs(self) -> list[dict[str, Any]]:
         """Every execution row."""
         with self.connect() as db:
@@ -245,7 +260,8 @@ class Store:
                       unavailable_reason=r["unavailable_reason"], higher_is_better=bool(r["higher_is_better"]),
                       uses_ground_truth=bool(r["uses_ground_truth"]), details=json.loads(r["details"] or "{}"),
                       config_hash=r["config_hash"] or "", dataset_sha=r["dataset_sha"] or "", wall_time_s=r["wall_time_s"],
-                      execution=r["execution"], started=r["run_started"])
+                      execution=r["execution"], started=r["run_started"], ci_low=r["ci_low"], ci_high=r["ci_high"],
+                      ci_note=r["ci_note"])
             for r in rows
         ]
 
@@ -267,13 +283,14 @@ def put_results(db: sqlite3.Connection, rows: list[ResultRow], provenance: dict[
              r.value, r.count, r.unavailable_reason, int(r.higher_is_better), json.dumps(r.details or {}, default=str),
              r.config_hash, provenance.get("git_sha"), provenance.get("git_dirty"),
              json.dumps(provenance.get("packages", {})), json.dumps(provenance.get("hardware", {})),
-             r.wall_time_s, r.dataset_sha, int(r.uses_ground_truth), now),
+             r.wall_time_s, r.dataset_sha, int(r.uses_ground_truth), now, r.ci_low, r.ci_high, r.ci_note),
         )
 
 
 def create_schema(db: sqlite3.Connection) -> None:
     """Create the tables, migrating those of the first schema (one row per run id: each old run becomes execution
-    `legacy` of its run id), in one transaction. `db` must be in autocommit mode (isolation_level=None)."""
+    `legacy` of its run id) and adding the interval columns to those of the second, in one transaction. `db` must be
+    in autocommit mode (isolation_level=None)."""
     statements = [s.strip() for s in SCHEMA.split(";") if s.strip()]
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -294,6 +311,10 @@ def create_schema(db: sqlite3.Connection) -> None:
                        (LEGACY,))
             db.execute("DROP TABLE runs_v1")
             db.execute("DROP TABLE results_v1")
+        results_cols = {r[1] for r in db.execute("PRAGMA table_info(results)")}
+        for column, kind in CI_COLUMNS.items():  # schema 2 -> 3: the rows stay, their intervals are NULL
+            if results_cols and column not in results_cols:
+                db.execute(f"ALTER TABLE results ADD COLUMN {column} {kind}")
         for statement in statements:
             db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

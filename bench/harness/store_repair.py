@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from talkbench.core.errors import BenchError
+from talkbench.core.metric import MetricResult
 from talkbench.harness import history
+from talkbench.harness.confidence import interval_columns, item_interval, stored_interval
 from talkbench.harness.stages import STORED_VALUES, from_json, read_per_frame
 from talkbench.harness.store import ResultRow, create_schema, index_problem, move_aside, put_results, put_run
 from talkbench.infra.atomic import TEMP_MARK, discard, temp_sibling
@@ -232,11 +234,17 @@ def _results(directory: Path, run: dict[str, Any], prov: dict[str, Any] | None =
         for name, m in metrics.items():
             details = dict(m.get("details") or {})
             count = m.get("count", details.get("items"))
-            if count is None:  # metrics.json from before counts were stored in it: the per-frame column's length
+            interval = stored_interval(m)
+            column = None
+            if count is None or interval is None:  # metrics.json from before counts (or CIs) were stored in it
                 if per_frame is None:
                     per_frame = read_per_frame(directory / "per_frame.csv")
                 column = per_frame.get(f"{condition}:{name}" if "conditions" in data else name)
+            if count is None:  # the per-frame column's length
                 count = 0 if column is None else len(column)
+            if interval is None:  # computed now from the sealed per-frame values, as scoring computes it
+                interval = item_interval(MetricResult(name, from_json(m.get("value")), per_item=column,
+                                                      unavailable_reason=m.get("unavailable_reason")))
             rows.append(ResultRow(
                 run_id=run["run_id"], execution=run["execution"], task=run["task"], method=run["method"],
                 variant=run["variant"] or "", dataset=run["dataset"], profile=run["profile"], seed=run["seed"],
@@ -244,7 +252,8 @@ def _results(directory: Path, run: dict[str, Any], prov: dict[str, Any] | None =
                 count=int(count), unavailable_reason=m.get("unavailable_reason"),
                 higher_is_better=bool(m["higher_is_better"]) if "higher_is_better" in m else _higher_is_better(name),
                 uses_ground_truth=bool(run["uses_ground_truth"]), details=details, config_hash=run["config_hash"] or "",
-                dataset_sha=run["dataset_sha"] or "", wall_time_s=wall, started=run["started"]))
+                dataset_sha=run["dataset_sha"] or "", wall_time_s=wall, started=run["started"],
+                **interval_columns(interval)))
     return rows, prov
 
 

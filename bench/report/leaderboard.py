@@ -1,8 +1,10 @@
-"""Turn stored results into the papers' tables: ↑/↓ per metric, best bold, second best underlined."""
+"""Turn stored results into the papers' tables: ↑/↓ per metric, best bold, second best underlined where the 95 %
+intervals separate (≈ marks ties), mean ± std over seeds, and with `ci` the intervals themselves (report.ranking)."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import math
@@ -10,23 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 from talkbench.core.errors import BenchError
 from talkbench.harness.store import ResultRow
+from talkbench.report.deltas import ItemLoader, delta_cell
+from talkbench.report.ranking import BY_VALUE, Cell, cell_from_rows, rank_cells
 
 FORMATS = ("md", "csv", "tex", "html")
 UP_TEX, DOWN_TEX, DAGGER_TEX = "$\\uparrow$", "$\\downarrow$", "$^\\dagger$"
-
-
-@dataclass
-class Cell:
-    """One table cell: a value (mean over seeds), or why it is unavailable."""
-
-    value: float | None
-    seeds: int = 0
-    reason: str | None = None
-    rank: int | None = None  # 1 best, 2 second best, None unranked
 
 
 @dataclass
@@ -45,6 +37,10 @@ class Table:
     """Per metric, the protocol variants its values were measured with ("" = the metric's defaults)."""
     notes: list[str] = field(default_factory=list)
     """What the table leaves out and why (results on older dataset content), shown under it."""
+    ranked_by: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Per ranked metric: (report.ranking.BY_INTERVAL or BY_VALUE, why by value)."""
+    show_ci: bool = False
+    """Print each cell's 95 % interval (`render(..., ci=True)`)."""
 
     @property
     def title(self) -> str:
@@ -109,14 +105,9 @@ def build_tables(rows: list[ResultRow], metric_order: dict[str, tuple[str, ...]]
         for (label, metric, _seed), row in latest.items():
             per_cell[(label, metric)].append(row)
         for (label, metric), cell_rows in sorted(per_cell.items()):
-            values = [r.value for r in cell_rows if r.value is not None and r.unavailable_reason is None]
             table.variants.setdefault(metric, set()).update(
                 _variant_label(metric, r.details) for r in cell_rows if r.unavailable_reason is None)
-            if values:
-                cell = Cell(float(np.mean(values)), seeds=len(values))
-            else:
-                cell = Cell(None, reason=cell_rows[-1].unavailable_reason or "no value")
-            table.rows.setdefault(label, {})[metric] = cell
+            table.rows.setdefault(label, {})[metric] = cell_from_rows(cell_rows)
         _rank(table)
         tables.append(table)
     return tables
@@ -140,14 +131,11 @@ def _rank(table: Table) -> None:
             continue  # an ablation's differences are read, not ranked
         if len(table.variants.get(metric, ())) > 1:
             continue  # values measured under different protocols are not ranked against each other
-        sign = 1.0 if table.higher_is_better.get(metric, True) else -1.0
         cells = [(label, cells[metric]) for label, cells in table.rows.items()
                  if metric in cells and cells[metric].value is not None and label not in table.ground_truth_rows
                  and not math.isnan(cells[metric].value)]
-        distinct = sorted({sign * c.value for _, c in cells}, reverse=True)
-        for _, cell in cells:
-            position = distinct.index(sign * cell.value)
-            cell.rank = position + 1 if position < 2 else None
+        if cells:
+            table.ranked_by[metric] = rank_cells(cells, table.higher_is_better.get(metric, True))
 
 
 def _fmt(value: float, decimals: int) -> str:
@@ -166,18 +154,19 @@ def _footnotes(tables: list[Table]) -> dict[str, int]:
     return notes
 
 
-def render(tables: list[Table], fmt: str = "md") -> str:
-    """The tables in one of FORMATS."""
+def render(tables: list[Table], fmt: str = "md", ci: bool = False) -> str:
+    """The tables in one of FORMATS; `ci` prints each cell's 95 % interval (csv always has it)."""
     if fmt not in FORMATS:
         from talkbench.core.errors import BenchError
 
         raise BenchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if not tables:
         return "(no stored results match)\n"
+    tables = [dataclasses.replace(t, show_ci=ci) for t in tables]
     return {"md": _markdown, "csv": _csv, "tex": _latex, "html": _html}[fmt](tables)
 
 
-def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: str) -> str:
+def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: str, ci: bool = False) -> str:
     if cell is None:
         return "–"
     if cell.value is None:
@@ -186,6 +175,8 @@ def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: s
     text = _fmt(cell.value, decimals)
     if style == "tex" and math.isinf(cell.value):
         text = "$\\infty$"
+    if cell.std is not None and cell.seeds >= 2:
+        text += (" $\\pm$ " if style == "tex" else " ± ") + _fmt(cell.std, decimals)
     wrap = {
         "md": ("**{}**", "<u>{}</u>"),
         "tex": ("\\textbf{{{}}}", "\\underline{{{}}}"),
@@ -195,11 +186,28 @@ def _cell_text(cell: Cell | None, decimals: int, notes: dict[str, int], style: s
         text = wrap[0].format(text)
     elif cell.rank == 2:
         text = wrap[1].format(text)
+    if cell.tied:
+        text += "$\\approx$" if style == "tex" else "≈"
+    if ci and cell.ci_low is not None and cell.ci_high is not None:
+        text += f" [{_fmt(cell.ci_low, decimals)}, {_fmt(cell.ci_high, decimals)}]"
     return text
 
 
 def _legend(table: Table) -> str:
-    parts = ["best **bold**, second <u>underlined</u>"]
+    kinds = {kind for kind, _ in table.ranked_by.values()}
+    parts = ["best **bold**, second <u>underlined</u>" + (
+        " where their 95 % intervals separate (≈: tied, the intervals overlap)" if kinds - {BY_VALUE} else "")]
+    by_value = [f"{_metric_info(m)[0]} ({why})" if why else _metric_info(m)[0]
+                for m, (kind, why) in table.ranked_by.items() if kind == BY_VALUE]
+    if by_value:
+        parts.append(f"ranked by value alone, ties untested: {'; '.join(by_value)}")
+    cells = [c for row in table.rows.values() for c in row.values()]
+    if any(c.std is not None for c in cells):
+        parts.append("± std over seeds")
+    if table.show_ci and any(c.ci_low is not None for c in cells):
+        overs = sorted({c.ci_over for c in cells if c.ci_low is not None})
+        parts.append(f"[low, high]: 95 % CI over {' / '.join(overs)} (frames: percentile bootstrap of one seed's "
+                     "frames; seeds: t-interval of the seed mean; paired frames: paired bootstrap of the Δ)")
     if table.ground_truth_rows:
         parts.append(f"{', '.join(sorted(table.ground_truth_rows))} uses the ground truth (upper bound, not ranked)")
     for metric in table.metrics:
@@ -223,7 +231,7 @@ def _markdown(tables: list[Table]) -> str:
         out += [f"### {table.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for label, cells in table.rows.items():
             row = [label + (" †" if label in table.ground_truth_rows else "")]
-            row += [_cell_text(cells.get(m), dec, notes, "md") for m, (_, dec) in zip(table.metrics, infos)]
+            row += [_cell_text(cells.get(m), dec, notes, "md", table.show_ci) for m, (_, dec) in zip(table.metrics, infos)]
             out.append("| " + " | ".join(row) + " |")
         out += ["", f"_{_legend(table)}._", ""]
     for reason, mark in notes.items():
@@ -234,7 +242,8 @@ def _markdown(tables: list[Table]) -> str:
 def _csv(tables: list[Table]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["task", "dataset", "profile", "condition", "method", "metric", "value", "higher_is_better", "rank", "seeds", "unavailable_reason"])
+    writer.writerow(["task", "dataset", "profile", "condition", "method", "metric", "value", "higher_is_better", "rank", "seeds",
+                     "unavailable_reason", "std", "ci_low", "ci_high", "ci_over", "tied", "ci_note"])
     for t in tables:
         for label, cells in t.rows.items():
             for m in t.metrics:
@@ -243,8 +252,14 @@ def _csv(tables: list[Table]) -> str:
                     continue
                 value = "" if c.value is None else ("inf" if math.isinf(c.value) else repr(c.value))
                 writer.writerow([t.task, t.dataset, t.profile, t.condition, label, m, value, int(t.higher_is_better[m]),
-                                 c.rank or "", c.seeds, c.reason or ""])
+                                 c.rank or "", c.seeds, c.reason or "", _number(c.std), _number(c.ci_low),
+                                 _number(c.ci_high), c.ci_over, int(c.tied), c.ci_note if c.value is not None else ""])
     return buf.getvalue()
+
+
+def _number(value: float | None) -> str:
+    """A csv number: exact (repr), "inf", or empty."""
+    return "" if value is None else ("inf" if math.isinf(value) else repr(value))
 
 
 def _latex(tables: list[Table]) -> str:
@@ -258,7 +273,7 @@ def _latex(tables: list[Table]) -> str:
                                          for m, (n, _) in zip(table.metrics, infos)) + " \\\\", "\\midrule"]
         for label, cells in table.rows.items():
             name = _tex_escape(label) + (DAGGER_TEX if label in table.ground_truth_rows else "")
-            out.append(name + " & " + " & ".join(_cell_text(cells.get(m), d, notes, "tex") for m, (_, d) in zip(table.metrics, infos)) + " \\\\")
+            out.append(name + " & " + " & ".join(_cell_text(cells.get(m), d, notes, "tex", table.show_ci) for m, (_, d) in zip(table.metrics, infos)) + " \\\\")
         out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
     for reason, mark in notes.items():
         out.append(f"% {mark}: unavailable: {reason}")
@@ -282,7 +297,7 @@ def _html(tables: list[Table]) -> str:
                    + "</tr>")
         for label, cells in table.rows.items():
             out.append(f"<tr><td>{html.escape(label)}{' †' if label in table.ground_truth_rows else ''}</td>"
-                       + "".join(f"<td>{_cell_text(cells.get(m), d, notes, 'html')}</td>" for m, (_, d) in zip(table.metrics, infos))
+                       + "".join(f"<td>{_cell_text(cells.get(m), d, notes, 'html', table.show_ci)}</td>" for m, (_, d) in zip(table.metrics, infos))
                        + "</tr>")
         out.append(f"</table><p><small>{html.escape(_legend(table)).replace('**bold**', '<b>bold</b>').replace('&lt;u&gt;underlined&lt;/u&gt;', '<u>underlined</u>')}</small></p>")
     if notes:
@@ -338,10 +353,21 @@ def side_by_side(tables: list[Table], tasks: tuple[str, ...] = ("lipsync",)) -> 
     return out
 
 
-def ablation_tables(tables: list[Table], method: str) -> list[Table]:
-    """Per table holding `method`, its config variants ("method [key=value]") beside the full method, with Δ columns."""
+def ablation_tables(tables: list[Table], method: str, load: ItemLoader | None = None) -> list[Table]:
+    """Per table holding `method`, its config variants ("method [key=value]") beside the full method, with Δ columns
+    and their intervals (report.deltas; per-frame values come from `load`, default the run directories the results
+    index names, opened only when a Δ needs them)."""
     out = []
     prefix = f"{method} ["
+    loaders: list[ItemLoader] = [load] if load is not None else []
+
+    def loader() -> ItemLoader:
+        if not loaders:
+            from talkbench.report.deltas import index_loader
+
+            loaders.append(index_loader())
+        return loaders[0]
+
     for table in tables:
         if method not in table.rows:
             continue
@@ -360,7 +386,7 @@ def ablation_tables(tables: list[Table], method: str) -> list[Table]:
             for m in metrics:
                 base, here = full.get(m), cells.get(m)
                 if label != method and base is not None and here is not None and base.value is not None and here.value is not None:
-                    cells[m + DELTA] = Cell(here.value - base.value, seeds=here.seeds)
+                    cells[m + DELTA] = delta_cell(base, here, table.condition, m, loader)
             ablation.rows[label] = {c: cells[c] for c in columns if c in cells}
         _rank(ablation)
         out.append(ablation)

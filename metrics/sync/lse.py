@@ -77,6 +77,8 @@ class _LSE(VideoMetric):
     needs_audio: ClassVar[bool] = True
     variant_defaults: ClassVar[dict[str, Any]] = {"lse_min_track": MIN_TRACK}
     score: ClassVar[str] = ""
+    aggregate: ClassVar[str] = ("SyncNet's distances averaged over the whole clip per audio offset (the per-item values "
+                                "are per-frame confidences)")
 
     def compute(self, pred: Video, ref: Video, ctx: MetricContext | None = None) -> MetricResult:
         """Score `pred` alone (LSE is no-reference; `ref` is unused), or unavailable with the reason."""

@@ -160,3 +160,40 @@ def test_a_home_whose_path_has_uri_characters(tmp_path: Path) -> None:
     store = Store(path)
     record(store, "a", "e1", 20.0, started=1.0)
     assert index_problem(path) is None and [r.value for r in Store(path).results()] == [20.0]
+
+
+V2_RESULTS = """
+CREATE TABLE results (
+    run_id TEXT NOT NULL, execution TEXT NOT NULL, condition TEXT, metric TEXT,
+    task TEXT, method TEXT, variant TEXT, dataset TEXT, profile TEXT, seed INTEGER,
+    value REAL, count INTEGER, unavailable_reason TEXT, higher_is_better INTEGER,
+    details TEXT, config_hash TEXT, git_sha TEXT, git_dirty INTEGER, packages TEXT, hardware TEXT,
+    wall_time_s REAL, dataset_sha TEXT, uses_ground_truth INTEGER DEFAULT 0, created REAL,
+    PRIMARY KEY (run_id, execution, condition, metric));
+"""
+"""The results table of the second schema (before confidence intervals)."""
+
+
+def test_second_schema_gains_interval_columns_and_keeps_its_rows(bench_home: Path) -> None:
+    from talkbench.harness.store import SCHEMA
+
+    path = bench_home / "results.sqlite"
+    bench_home.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA.split("CREATE TABLE IF NOT EXISTS results")[0] + V2_RESULTS)
+        db.execute("INSERT INTO runs (run_id, execution, task, method, dataset, profile, seed, status, started)"
+                   " VALUES ('r1', 'e1', 'reconstruct', 'static', 'd', 'smoke', 0, 'complete', 100.0)")
+        db.execute("INSERT INTO results (run_id, execution, condition, metric, task, method, variant, dataset, profile,"
+                   " seed, value, count, higher_is_better, details, created) VALUES ('r1', 'e1', 'original', 'psnr',"
+                   " 'reconstruct', 'static', '', 'd', 'smoke', 0, 24.83, 12, 1, '{}', 100.0)")
+        db.execute("PRAGMA user_version=2")
+    store = Store()
+    (kept,) = store.results()
+    assert (kept.run_id, kept.value, kept.count, kept.ci_low, kept.ci_note) == ("r1", 24.83, 12, None, None)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    import dataclasses
+
+    store.put_results([dataclasses.replace(row("r1", "e1", 25.0, 100.0), ci_low=24.0, ci_high=26.0, ci_note="n")], {})
+    (new,) = Store().results()
+    assert (new.value, new.ci_low, new.ci_high, new.ci_note) == (25.0, 24.0, 26.0, "n")
