@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_every_command_has_a_description_examples_and_help_on_every_flag(path: s
     assert epilog.startswith("examples:") and 2 <= len(examples) <= 4, f"{path}: needs 2-4 examples, has {epilog!r}"
     for example in examples:
         assert example.startswith(path if path != "bench" else "bench "), f"{path}: example {example!r} is of another command"
-        assert build_parser().parse_args(example.split()[1:]).command  # every example parses
+        assert build_parser().parse_args(shlex.split(example)[1:]).command  # every example parses
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction):
             continue
