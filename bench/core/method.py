@@ -53,6 +53,9 @@ class Capabilities:
     num_gpus: float = 0.0
     """GPUs one job asks a scheduler for (Ray, SLURM) when it may use CUDA; fractions share a device (a CUDA-only
     method that declares none asks for one)."""
+    cost: float = 1.0
+    """Rough cost of one job relative to a cheap baseline (1): executors that run jobs side by side start the costliest
+    first, so the short ones fill the gaps at the end instead of leaving a worker idle beside a long job."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.inputs) - set(INPUTS))
@@ -62,6 +65,8 @@ class Capabilities:
             raise ValueError(f"training must be one of {TRAINING_KINDS}, not {self.training!r}")
         if self.num_gpus < 0:
             raise ValueError(f"num_gpus must be >= 0, not {self.num_gpus}")
+        if self.cost <= 0:
+            raise ValueError(f"cost must be > 0, not {self.cost}")
         if self.compositing not in COMPOSITING:
             raise ValueError(f"compositing must be one of {tuple(COMPOSITING)}, not {self.compositing!r}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tqdm import tqdm
 
 from talkbench.harness.executors import Executor, LocalExecutor
-from talkbench.harness.jobs import JobRecord, JobSpec, pending, record
+from talkbench.harness.jobs import JobRecord, JobSpec, costliest_first, pending, record
 from talkbench.harness.store import Store
 
 
@@ -25,6 +25,7 @@ def run_jobs(specs: list[JobSpec], store: Store | None = None, executor: Executo
             todo.append(spec)
     if len(todo) > 1 and executor.name != "local":
         warm_datasets(todo)
+        todo = costliest_first(todo)
     with tqdm(total=len(todo), desc=f"jobs ({executor.name})", unit="job", disable=None if len(todo) > 1 else True) as bar:
         for rec in executor.map(todo):
             record(store, rec)

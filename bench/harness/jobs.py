@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from talkbench.core.errors import BenchError
-from talkbench.core.method import Configurable
+from talkbench.core.method import Capabilities, Configurable
 from talkbench.core.metric import MetricResult
 from talkbench.datasets.cards import get_card
 from talkbench.harness import history
@@ -249,3 +249,25 @@ def pending(spec: JobSpec, store: Store) -> JobRecord | None:
             stored = {r.metric: MetricResult(r.metric, r.value, details=r.details or {}) for r in rows if r.condition == first}
             return JobRecord(spec, "skipped", f"up to date in {where}", where, metrics=stored)
     return None
+
+
+def job_capabilities(spec: JobSpec) -> Capabilities | None:
+    """The `Capabilities` of the spec's method under its profile and overrides; None when its config does not build (a
+    bad --set: the job itself then fails with the message)."""
+    from talkbench.core.registries import METHODS
+
+    method_cls = METHODS.get(spec.method)
+    try:
+        return method_cls(method_cls.config_for(spec.profile, spec.overrides)).capabilities()
+    except BenchError:
+        return None
+
+
+def costliest_first(specs: list[JobSpec]) -> list[JobSpec]:
+    """The specs ordered by their method's declared cost, costliest first (ties keep their order): with several
+    workers the short jobs then fill the gaps at the end instead of one long job running alone."""
+    def cost(spec: JobSpec) -> float:
+        caps = job_capabilities(spec)
+        return caps.cost if caps is not None else 1.0
+
+    return sorted(specs, key=cost, reverse=True)

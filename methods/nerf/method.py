@@ -20,7 +20,8 @@ class NeRFMethod(Method):
         """Audio and the test split's poses in; per-subject training on head poses, head masks and the camera; CPU
         (smoke) or CUDA (paper); the lip stage uses the AlexNet weights when installed."""
         return Capabilities(inputs=frozenset({"audio", "poses"}), annotations=("head_pose", "head_mask", "intrinsics"),
-                            poses=("head_pose",), optional_weights=("alexnet",), num_gpus=1.0)
+                            poses=("head_pose",), optional_weights=("alexnet",), num_gpus=1.0,
+                            cost=100.0)
 
     def environment_key(self) -> dict[str, Any]:
         """The optional weights' install state and the audio extractor's weights: installing (or replacing) either

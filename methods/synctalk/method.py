@@ -63,4 +63,4 @@ class SyncTalk(NeRFMethod):
             annotations=base.annotations,
             poses=(STABILIZED_POSES, "head_pose") if cfg.head_stabilizer else ("head_pose",),  # type: ignore[attr-defined]
             compositing="portrait" if portrait else "full",
-            optional_weights=optional, num_gpus=base.num_gpus)
+            optional_weights=optional, num_gpus=base.num_gpus, cost=base.cost)

@@ -16,7 +16,7 @@ from talkbench.harness.executors import ExecutorOptions
 from talkbench.harness.executors.remote import driver_settings, lost
 from talkbench.harness.executors.wire import decode_record, encode_spec
 from talkbench.harness.executors.worker import run_encoded
-from talkbench.harness.jobs import JobRecord, JobSpec
+from talkbench.harness.jobs import JobRecord, JobSpec, job_capabilities
 from talkbench.infra import numerics
 
 
@@ -32,13 +32,9 @@ def gpus_for(spec: JobSpec, declared: float, cluster_gpus: float, override: floa
 
 
 def declared_gpus(spec: JobSpec) -> float:
-    """`Capabilities.num_gpus` of the spec's method under its config."""
-    from talkbench.core.registries import METHODS
-
-    method_cls = METHODS.get(spec.method)
-    try:
-        caps = method_cls(method_cls.config_for(spec.profile, spec.overrides)).capabilities()
-    except BenchError:  # a bad --set: the job itself fails with this message, asking for no GPU meanwhile
+    """`Capabilities.num_gpus` of the spec's method under its config (none for a job whose config does not build)."""
+    caps = job_capabilities(spec)
+    if caps is None:
         return 0.0
     return float(caps.num_gpus or (1.0 if caps.gpu else 0.0))
 
