@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from talkbench.cli.help import add_command
+from talkbench.core.profiles import PROFILES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--failures-only", action="store_true", help="leave the ok rows out of the table (the summary "
                    "line still counts them)")
     p.add_argument("--write", action="store_true", help="rewrite the baseline from the latest stored results")
-    p.add_argument("--profile", default="smoke", choices=["smoke", "paper"], help="profile of the results --write "
+    p.add_argument("--profile", default="smoke", choices=list(PROFILES), help="profile of the results --write "
                    "takes")
     p.add_argument("--task", help="task of the results --write takes (default: every task)")
     p.set_defaults(func=cmd_check)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from talkbench.core.errors import BenchError
+from talkbench.core.profiles import PROFILES
 
 DEVICES = ("auto", "cpu", "cuda")
 """What `--device` takes (and cuda:N)."""
@@ -149,8 +150,7 @@ def check_filters(args: argparse.Namespace) -> None:
         METHODS.get(args.ablation)
 
 
-PROFILES = ("smoke", "paper")
-"""The profiles `bench run` stores results under."""
+
 
 
 def check_found(rows: list[Any], store: Any, args: argparse.Namespace) -> None:

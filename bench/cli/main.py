@@ -17,6 +17,7 @@ from talkbench.cli import store as store_cli
 from talkbench.cli import weights as weights_cli
 from talkbench.cli.help import HelpFormatter, VersionAction, add_command
 from talkbench.core.errors import BenchError
+from talkbench.core.profiles import PROFILES, default_numerics, profile_help
 
 DEVICE_HELP = "torch device: auto (CUDA when present, else the CPU), cpu, cuda or cuda:N"
 """Every command's --device takes the same values with the same default."""
@@ -183,8 +184,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                    "(bench list methods)")
     p.add_argument("--dataset", action="append", metavar="NAME", help="dataset card name, repeatable (bench list datasets)")
     p.add_argument("--task", help="reconstruct (the default), lipsync or enhance (bench list tasks)")
-    p.add_argument("--profile", choices=["smoke", "paper"], help="smoke (the default: minutes on a CPU) or paper "
-                   "(the papers' configuration)")
+    p.add_argument("--profile", choices=list(PROFILES), help="default: the task's (lipsync for the lipsync task, "
+                   "else smoke). " + profile_help())
     p.add_argument("--seed", action="append", help="method seeds: --seed 0,1,2 or repeated (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE[,VALUE...]",
                    help="override a method config field (bench list config METHOD lists them); several "
@@ -256,7 +257,7 @@ def _add_leaderboard(sub: argparse._SubParsersAction) -> None:
                     ["bench leaderboard", "bench leaderboard --task enhance --with-claims",
                      "bench leaderboard --format tex --out tables.tex", "bench leaderboard --ablation wildtalker"])
     p.add_argument("--task", help="only this task (default: every task)")
-    p.add_argument("--profile", help="only this profile: smoke or paper (default: both)")
+    p.add_argument("--profile", help=f"only this profile: {', '.join(PROFILES)} (default: every profile)")
     p.add_argument("--dataset", help="only this dataset card (default: every dataset)")
     p.add_argument("--format", default="md", choices=["md", "csv", "tex", "html"], help="output format")
     p.add_argument("--out", metavar="FILE", help="write the tables to FILE instead of printing them")
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             apply_sweep(args)
             # A command line re-executes itself with the reproducible environment (it must precede numpy and torch);
             # a call from Python keeps its process as it is, and provenance records which mode ran.
-            numerics.ensure(args.numerics or ("reproducible" if args.profile == "smoke" else "native"),
+            numerics.ensure(args.numerics or default_numerics(args.profile),
                             sys.argv[1:] if argv is None else None)
         return args.func(args)
     except BenchError as exc:

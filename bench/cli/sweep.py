@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from talkbench.core.errors import BenchError
+from talkbench.core.profiles import PROFILES
 
 SWEEP_KEYS = ("task", "profile", "method", "dataset", "seed", "metric", "set")
 
@@ -132,10 +133,22 @@ def apply_sweep(args: argparse.Namespace) -> None:
         setattr(args, key, merged or None)
     args.seed = parse_seeds([str(s) for s in sweep.get("seed", [])] + list(args.seed or []) or None)
     args.set_grid = {**sweep.get("set", {}), **parse_set_grid(args.set)}
-    for key in ("task", "profile"):
-        if getattr(args, key) is None:
-            setattr(args, key, sweep.get(key, {"task": "reconstruct", "profile": "smoke"}[key]))
-    if args.profile not in ("smoke", "paper"):
-        raise BenchError(f"--sweep {args.sweep}: profile must be smoke or paper, not {args.profile!r}")
+    if args.task is None:
+        args.task = sweep.get("task", "reconstruct")
+    if args.profile is None:
+        args.profile = sweep.get("profile") or _task_profile(args.task)
+    if args.profile not in PROFILES:
+        raise BenchError(f"--sweep {args.sweep}: profile must be one of {', '.join(PROFILES)}, not {args.profile!r}")
     if not args.method or not args.dataset:
         raise BenchError("bench run needs --method and --dataset (or a --sweep file that names them)")
+
+
+def _task_profile(task: str) -> str:
+    """The task's default profile (`Task.default_profile`); smoke for a task name that is not registered (the run
+    reports that task's error itself)."""
+    from talkbench.harness.tasks import TASKS
+
+    try:
+        return TASKS.get(task).default_profile
+    except BenchError:
+        return "smoke"

@@ -16,6 +16,8 @@ class Task(ABC):
     """The table's metrics, in column order."""
     conditions: ClassVar[tuple[str, ...]] = ("original",)
     """Driving conditions, each a block of the table (e.g. clean vs noisy speech)."""
+    default_profile: ClassVar[str] = "smoke"
+    """The profile `bench run --task NAME` uses when none is given (`talkbench.core.profiles`)."""
     description: ClassVar[str] = ""
 
     @abstractmethod

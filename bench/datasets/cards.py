@@ -43,6 +43,19 @@ class Card:
         """Tasks this dataset serves."""
         return list(self.data.get("tasks", ["reconstruct"]))
 
+    def data_for(self, profile: str) -> dict[str, Any]:
+        """The card's data with the profile's overrides applied: each table under `[profiles.<profile>]` (such as
+        `generator`) updates the card's table of that name, key by key."""
+        overrides = self.data.get("profiles", {}).get(profile, {})
+        if not overrides:
+            return self.data
+        data = {k: v for k, v in self.data.items() if k != "profiles"}
+        for table, values in overrides.items():
+            if not isinstance(values, dict) or not isinstance(data.get(table, {}), dict):
+                raise BenchError(f"{self.path}: [profiles.{profile}.{table}] must update a table of the card")
+            data[table] = {**data.get(table, {}), **values}
+        return data
+
     def resolution(self, profile: str) -> int:
         """Frame size (square, pixels) for a profile."""
         res = self.data.get("resolution", {})
@@ -93,7 +106,7 @@ def _generated_dir(card: Card, profile: str) -> Path:
         from talkbench.datasets import synthetic
 
         resolution = card.resolution(profile)
-        key = stable_hash({"card": card.data, "resolution": resolution, "code": code_version(synthetic),
+        key = stable_hash({"card": card.data_for(profile), "resolution": resolution, "code": code_version(synthetic),
                            "numerics": numerics.active_mode()})
         return data_dir() / card.name / f"{profile}-{resolution}px-{key}"
     from talkbench.datasets import speech_set
@@ -147,7 +160,7 @@ def load_dataset(name: str, profile: str) -> Clip:
 
         def generate(tmp: Path) -> Clip:
             tqdm.write(f"generating {card.name} at {resolution}px (cached afterwards in {directory})")
-            clip = synthetic.generate_portrait(card.data, resolution)
+            clip = synthetic.generate_portrait(card.data_for(profile), resolution)
             clip.meta["cache_key"] = key
             clip.meta["content_sha256"] = clip_fingerprint(clip)
             write_clip(clip, tmp)

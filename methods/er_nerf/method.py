@@ -45,4 +45,4 @@ class ERNeRF(NeRFMethod):
     name = "er-nerf"
     Config = ERNeRFConfig
     Model = ERNeRFModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "tiny": TINY}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "tiny": TINY}

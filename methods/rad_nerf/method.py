@@ -52,4 +52,4 @@ class RADNeRF(NeRFMethod):
     name = "rad-nerf"
     Config = RADNeRFConfig
     Model = RADNeRFModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "tiny": TINY}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "tiny": TINY}

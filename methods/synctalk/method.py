@@ -48,7 +48,7 @@ class SyncTalk(NeRFMethod):
     name = "synctalk"
     Config = SyncTalkConfig
     Model = SyncTalkModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": dict(SMOKE), "tiny": dict(TINY)}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": dict(SMOKE), "lipsync": dict(SMOKE), "tiny": dict(TINY)}
     """SyncTalk's public training settings are ER-NeRF's, so are its smoke and tiny settings."""
 
     def capabilities(self) -> Capabilities:

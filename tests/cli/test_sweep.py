@@ -73,3 +73,20 @@ def test_a_grid_sweep_runs_every_combination_and_a_rerun_runs_only_the_missing(t
 def test_run_without_a_method_says_so(tiny_cards: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["run", "--dataset", "synthetic-portrait"]) == 1
     assert "needs --method and --dataset" in capsys.readouterr().err
+
+
+def test_the_lipsync_task_defaults_to_the_lipsync_profile_and_others_to_smoke() -> None:
+    import argparse
+
+    from talkbench.cli.sweep import apply_sweep
+
+    def resolved(**kw: object) -> str:
+        args = argparse.Namespace(sweep=None, method=["static"], dataset=["synthetic-portrait"], metric=None, seed=None,
+                                  set=[], task=None, profile=None)
+        vars(args).update(kw)
+        apply_sweep(args)
+        return args.profile
+
+    assert resolved(task="lipsync") == "lipsync"
+    assert resolved() == "smoke" and resolved(task="enhance") == "smoke"
+    assert resolved(task="lipsync", profile="smoke") == "smoke"

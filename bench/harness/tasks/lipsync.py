@@ -18,6 +18,7 @@ class LipsyncTask(ReconstructTask):
     name: ClassVar[str] = "lipsync"
     metrics: ClassVar[tuple[str, ...]] = ("lmd", "aue", "lse_c", "lse_d")
     conditions: ClassVar[tuple[str, ...]] = ("original", "corrupted")
+    default_profile: ClassVar[str] = "lipsync"
     description: ClassVar[str] = (
         "the self-driven test split re-rendered from its clean speech (original) and from noisy speech (corrupted), "
         "scored against the ground-truth frames (WildTalker Table 2; LMD added: it needs no external weights)")

@@ -56,7 +56,7 @@ class ReconstructTask(Task):
         test = clip.test()
         reference = Video(frames=test.annotations.get("clean_frames", test.frames), fps=test.fps, audio=test.audio,
                           source=f"{spec.dataset} test split")
-        drives = self.drives(test, get_card(spec.dataset).data)
+        drives = self.drives(test, get_card(spec.dataset).data_for(spec.profile))
         results: dict[str, dict[str, MetricResult]] = {}
         render_keys: dict[str, str] = {}
         renders: dict[str, Video] = {}
