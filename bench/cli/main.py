@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from talkbench.cli import export as export_cli
 from talkbench.cli import store as store_cli
 from talkbench.cli import checks
 from talkbench.core.errors import BenchError
@@ -417,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     store_cli.add_parser(sub)
+    export_cli.add_parser(sub)
     return parser
 
 
