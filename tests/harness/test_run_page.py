@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from talkbench.harness.run_page import linkify, write_run_page
+from tests.kit.html_pages import Page, local_targets_exist
 from tests.kit.run_dirs import INSTALL_URL, speech_run, video_run
-
-
-class Page(HTMLParser):
-    """The tags of a page: every (tag, attributes) pair and its text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def sources(self) -> list[str]:
-        """Every src / href on the page."""
-        return [a[k] for _, a in self.tags for k in ("src", "href") if a.get(k)]
-
-    def words(self) -> str:
-        return " ".join(self.text)
-
-
-def local_targets_exist(page: Page, folder: Path) -> list[str]:
-    """The relative links of `page` that name no file in `folder` (none expected)."""
-    missing = []
-    for ref in page.sources():
-        url = urlparse(ref)
-        if url.scheme or ref.startswith("data:"):
-            continue
-        if not (folder / url.path).is_file():
-            missing.append(ref)
-    return missing
 
 
 def test_video_run_page_has_its_sections_labels_and_existing_files(tmp_path: Path) -> None:

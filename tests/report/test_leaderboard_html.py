@@ -8,7 +8,7 @@ from pathlib import Path
 from talkbench.harness.store import ResultRow
 from talkbench.report.leaderboard import build_tables, render
 from talkbench.report.leaderboard_html import _interval, page, run_links
-from tests.harness.test_run_page import Page
+from tests.kit.html_pages import Page
 from tests.kit.run_dirs import INSTALL_URL, index, video_run
 
 REASON = f"alexnet not installed; install it with: bench weights install alexnet --from {INSTALL_URL}"
