@@ -214,15 +214,20 @@ def write_sweep_results(entries: list[tuple[str, str, str, Path | None]], folder
         if status == "failed" or run_dir is None or not (run_dir / "metrics.json").exists():
             failed[run_id] = message or status
             continue
-        runs[run_id] = {**run_results(run_dir), "sweep_status": status, "samples": f"samples_{stamp}.jsonl"}
-        lines += run_samples(run_dir, run_id)
+        try:
+            runs[run_id] = {**run_results(run_dir), "sweep_status": status, "samples": f"samples_{stamp}.jsonl"}
+            lines += run_samples(run_dir, run_id)
+        except BenchError as exc:  # a damaged run directory is named in the file; the sweep's other results still travel
+            runs.pop(run_id, None)
+            failed[run_id] = f"results unreadable: {exc}"
     prov = provenance.collect()
     doc = {"results": {r: v["results"] for r, v in runs.items()},
            "configs": {r: {k: v.get(k) for k in ("task", "method", "variant", "dataset", "profile", "seed")}
                        | {"config": v.get("config")} for r, v in runs.items()},
            "n-samples": {r: v["n-samples"] for r, v in runs.items()}, "failed": failed, "runs": runs,
            "versions": prov.get("packages"), "git_hash": prov.get("git_sha"), "git_dirty": prov.get("git_dirty"),
-           "command": argv if argv is not None else prov.get("argv"), "date": now, "date_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+           "command": argv if argv is not None else prov.get("argv"), "date": now,
+           "date_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
            "samples": f"samples_{stamp}.jsonl"}
     atomic_write_text(folder / f"samples_{stamp}.jsonl", _jsonl(lines))
     path = folder / f"results_{stamp}.json"

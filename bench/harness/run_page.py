@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from talkbench.harness.results_json import conditions_of, item_table, read_json, stderr, condition_items, stored_ci
+from talkbench.harness.results_json import (ITEM_COLUMNS, condition_items, conditions_of, item_table, read_json, stderr,
+                                            stored_ci)
 
 PAGE = "report.html"
 PER_ITEM_PNG = {"frame": "per_frame.png", "utterance": "per_utterance.png"}
@@ -27,7 +28,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .sub{color:#59636e;margin:0 0 12px}.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;
 background:#dafbe1;color:#1a7f37;margin-left:6px}.badge.failed{background:#ffebe9;color:#cf222e}
 table{border-collapse:collapse;margin:6px 0 10px}th,td{padding:4px 10px;border-bottom:1px solid #d8dee4;text-align:right}
-th{background:#f6f8fa;font-weight:600;white-space:nowrap}td.l{white-space:nowrap}td.l,th.l{text-align:left}.na{color:#9a6700;font-size:12px}ol.na{padding-left:20px;max-width:1000px}th.cond{border-left:2px solid #d0d7de}
+th{background:#f6f8fa;font-weight:600;white-space:nowrap}td.l{white-space:nowrap}td.l,th.l{text-align:left}
+.na{color:#9a6700;font-size:12px}ol.na{padding-left:20px;max-width:1000px}
 figure{margin:8px 0 16px}figure img{max-width:100%;border:1px solid #d8dee4}figcaption{color:#59636e;font-size:12px}
 video{width:384px;max-width:100%;border:1px solid #d8dee4;background:#000}details{margin:6px 0}summary{cursor:pointer;font-weight:600}
 pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px;max-height:480px}code{font-size:12px}
@@ -117,8 +119,8 @@ def _per_item_plot(run_dir: Path) -> str | None:
     kind, table = item_table(run_dir)
     if table is None or len(table) == 0:
         return None
-    scored = {c: table[c].to_numpy(np.float64) for c in table.columns if c not in ("frame", "id", "snr_db", "noise", "speaker")}
-    scored = {c: v for c, v in scored.items() if np.isfinite(v).any() or np.isinf(v).any()}
+    scored = {c: table[c].to_numpy(np.float64) for c in table.columns if c not in ITEM_COLUMNS}
+    scored = {c: v for c, v in scored.items() if not np.isnan(v).all()}  # a column of unavailable items draws nothing
     if not scored:
         return None
     name = PER_ITEM_PNG[kind]

@@ -31,7 +31,8 @@ tr.gt td{color:#59636e;font-style:italic}tr:hover td{background:#f6f8fa}td b{col
 .legend{font-size:12px;color:#59636e;max-width:1100px}.key{display:inline-block;border:1px solid #d0d7de;border-radius:6px;
 padding:4px 10px;margin:4px 0 12px;font-size:12px;background:#f6f8fa}
 ol.notes{font-size:12px;color:#9a6700;max-width:1100px}code{font-size:12px}figure{margin:6px 0 12px}
-figure img{max-width:100%;border:1px solid #d8dee4}.pair{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.pair figure{margin:6px 0}a{color:#0969da}
+figure img{max-width:100%;border:1px solid #d8dee4}a{color:#0969da}
+.pair{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.pair figure{margin:6px 0}
 """
 KEY = ("<div class=key><b>bold</b> best · <u>underlined</u> second best · equal values share a rank (ties) · ↑ higher "
        "is better, ↓ lower is better · † uses the ground truth (upper bound, not ranked) · n/a<sup>k</sup> unavailable, "

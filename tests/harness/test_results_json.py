@@ -66,11 +66,15 @@ def test_speech_conditions_get_their_own_stderr(tmp_path: Path) -> None:
 
 def test_sweep_results_hold_every_run_and_the_failures(tmp_path: Path) -> None:
     a, b = video_run(tmp_path / "runs", "static"), speech_run(tmp_path / "runs")
+    damaged = video_run(tmp_path / "runs", "retrieval", video=False)
+    (damaged / "metrics.json").write_text("{not json")
     path = write_sweep_results([("r-a", "complete", "", a), ("r-b", "skipped", "up to date", b),
-                                ("r-c", "failed", "boom", None)], tmp_path / "results", now=1_796_311_862.25)
+                                ("r-c", "failed", "boom", None), ("r-d", "complete", "", damaged)],
+                               tmp_path / "results", now=1_796_311_862.25)
     assert path.name == "results_20261203T153102.250Z.json"
     doc = json.loads(path.read_text())
-    assert set(doc["results"]) == {"r-a", "r-b"} and doc["failed"] == {"r-c": "boom"}
+    assert set(doc["results"]) == {"r-a", "r-b"} and doc["failed"]["r-c"] == "boom"
+    assert doc["failed"]["r-d"].startswith("results unreadable: ") and "metrics.json" in doc["failed"]["r-d"]
     assert doc["runs"]["r-b"]["sweep_status"] == "skipped" and doc["configs"]["r-a"]["method"] == "static"
     lines = (tmp_path / "results" / doc["samples"]).read_text().splitlines()
     assert len(lines) == 12 + 4 and {json.loads(x)["run_id"] for x in lines} == {"r-a", "r-b"}

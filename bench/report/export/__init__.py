@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from talkbench.core.errors import BenchError
+from talkbench.harness.results_json import ITEM_COLUMNS
 
 TARGETS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard"), "wandb": ("wandb", "wandb")}
 """--to NAME -> (the module it imports, the talkbench extra that installs it)."""
@@ -81,7 +82,7 @@ def _series(run_dir: Path, kind: str, table: Any) -> dict[str, list[tuple[int, f
                     series.setdefault(key(name), []).append((int(step), float(value)))
     if table is not None:
         steps = table["frame"].to_numpy(int) if "frame" in table.columns else np.arange(len(table))
-        for column in [c for c in table.columns if c not in ("frame", "id", "snr_db", "noise", "speaker")]:
+        for column in [c for c in table.columns if c not in ITEM_COLUMNS]:
             points = [(int(s), float(v)) for s, v in zip(steps, table[column]) if math.isfinite(float(v))]
             if points:
                 series[key(f"per_{kind}/{column}")] = points
