@@ -216,7 +216,7 @@ def page_html(run_dir: Path) -> str:
     out += [_details("Configuration (config.json)", config), _details("Provenance (provenance.json)", prov),
             _details("Run record (run.json)", run)]
     files = [p.name for p in sorted(run_dir.iterdir()) if p.is_file() and p.suffix in (".json", ".jsonl", ".csv", ".md", ".log")]
-    out.append("<p class=files>Files: " + "".join(f'<a href="{html.escape(f)}">{html.escape(f)}</a>' for f in files) + "</p>")
+    out.append("<p class=files>Files: " + " ".join(f'<a href="{html.escape(f)}">{html.escape(f)}</a>' for f in files) + "</p>")
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"
 

@@ -131,11 +131,11 @@ def _legend_html(table: Table) -> str:
     return text.replace("**bold**", "<b>bold</b>").replace("&lt;u&gt;underlined&lt;/u&gt;", "<u>underlined</u>")
 
 
-def _table_html(table: Table, notes: dict[str, int], links: Links) -> list[str]:
+def _table_html(table: Table, notes: dict[str, int], links: Links, anchor: str) -> list[str]:
     infos = [_metric_info(m) for m in table.metrics]
     head = "".join(f"<th>{html.escape(n)} {'↑' if table.higher_is_better.get(m, True) else '↓'}</th>"
                    for m, (n, _) in zip(table.metrics, infos))
-    out = [f"<h2>{html.escape(table.title)}</h2><div class=pair><div>", f"<table><tr><th>Method</th>{head}</tr>"]
+    out = [f"<h2 id={anchor}>{html.escape(table.title)}</h2><div class=pair><div>", f"<table><tr><th>Method</th>{head}</tr>"]
     for label, cells in table.rows.items():
         runs = links.get((table.task.split(",")[0], table.dataset, table.profile, label), [])
         run_html = ("<span class=runs>" + "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
@@ -167,8 +167,11 @@ def page(tables: list[Table], links: Links | None = None) -> str:
     out = ["<!doctype html><html lang=en><head><meta charset=utf-8><title>talkbench leaderboard</title>",
            f"<style>{STYLE}</style></head><body><main>", "<h1>talkbench leaderboard</h1>",
            f"<p class=sub>{len(tables)} table(s), generated {stamp}. Each method links to its runs' reports (s = seed).</p>", KEY]
-    for table in tables:
-        out += _table_html(table, notes, links)
+    if len(tables) > 1:  # a long page: its tables first, as links
+        out.append("<nav class=legend>Tables: " + " · ".join(f'<a href="#t{i}">{html.escape(t.title)}</a>'
+                                                           for i, t in enumerate(tables, 1)) + "</nav>")
+    for i, table in enumerate(tables, 1):
+        out += _table_html(table, notes, links, f"t{i}")
     if notes:
         out.append("<h2>Notes</h2><ol class=notes>" + "".join(f"<li>unavailable: {linkify(r)}</li>" for r in notes) + "</ol>")
     return "\n".join(out) + "\n"

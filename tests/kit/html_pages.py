@@ -35,7 +35,7 @@ def local_targets_exist(page: Page, folder: Path) -> list[str]:
     missing = []
     for ref in page.sources():
         url = urlparse(ref)
-        if url.scheme or ref.startswith("data:"):
+        if url.scheme or ref.startswith(("data:", "#")):  # a remote link, an inline picture, an anchor on the page
             continue
         if not (folder / url.path).is_file():
             missing.append(ref)
