@@ -10,6 +10,7 @@ from pathlib import Path
 
 from talkbench.cli import baseline as check_cli
 from talkbench.cli import compare as compare_cli
+from talkbench.cli import export as export_cli
 from talkbench.cli import checks
 from talkbench.cli import data as data_cli
 from talkbench.cli import listing as list_cli
@@ -165,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     weights_cli.add_parser(sub)
     store_cli.add_parser(sub)
     compare_cli.add_parser(sub)
+    export_cli.add_parser(sub)
     return parser
 
 
@@ -285,6 +287,7 @@ def _add_denoise(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a denoiser config field")
     p.set_defaults(func=cmd_denoise)
 
+from talkbench.cli import export as export_cli
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one readable line and a non-zero exit on any user-facing error."""

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from talkbench.harness.executors import Executor, LocalExecutor
 from talkbench.harness.jobs import JobRecord, JobSpec, costliest_first, pending, record
+from talkbench.harness.results_json import record_sweep
 from talkbench.harness.store import Store
 
 
@@ -32,7 +33,9 @@ def run_jobs(specs: list[JobSpec], store: Store | None = None, executor: Executo
             done[rec.run_id] = rec
             _report(rec)
             bar.update()
-    return [done[spec.run_id] for spec in specs]
+    records = [done[spec.run_id] for spec in specs]
+    record_sweep(records)
+    return records
 
 
 def warm_datasets(specs: list[JobSpec]) -> None:

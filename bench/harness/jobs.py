@@ -191,6 +191,7 @@ def _execute(job: JobContext) -> JobRecord:
             res.details.setdefault("numerics", prov["numerics"]["mode"])
     output.write(prov)
     history.write_record(job.run_dir, run)
+    _write_readable(job.run_dir)
     ground_truth = job.method.capabilities().uses_ground_truth
     rows = [
         ResultRow(run_id=spec.run_id, task=spec.task, method=spec.method, variant=spec.variant, dataset=spec.dataset,
@@ -207,6 +208,15 @@ def _execute(job: JobContext) -> JobRecord:
     unavailable = [n for n, r in headline.items() if not r.available]
     message = f"unavailable: {', '.join(unavailable)} (reasons in the leaderboard notes)" if unavailable else ""
     return JobRecord(spec, "complete", message, job.run_dir, headline, job.timings, rows, prov, _index_row(run))
+
+
+def _write_readable(run_dir: Path) -> None:
+    """The run directory's report.html and its results_<stamp>.json / samples_<stamp>.jsonl (from its files)."""
+    from talkbench.harness.results_json import write_run_results
+    from talkbench.harness.run_page import write_run_page
+
+    write_run_results(run_dir)
+    write_run_page(run_dir)
 
 
 def record(store: Store, rec: JobRecord) -> None:

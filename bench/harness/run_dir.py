@@ -77,7 +77,8 @@ def write_video_run(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: 
     for condition, pred in renders.items():
         suffix = f"-{condition}" if several else ""
         write_video(run_dir / f"render{suffix}.mp4", pred.frames, pred.fps, pred.audio if pred.audio is not None else test.audio)
-        contact_sheet(pred.frames, reference.frames, run_dir / f"frames{suffix}.png")
+        contact_sheet(pred.frames, reference.frames, run_dir / f"frames{suffix}.png",
+                      first_frame=int(test.meta.get("frame_offset", 0)))
         if several:
             lines += [f"## Driving audio: {condition}", ""]
         lines += ["| metric | value |", "| --- | --- |"]
@@ -85,7 +86,7 @@ def write_video_run(run_dir: Path, spec: JobSpec, config: dict[str, Any], prov: 
             shown = "∞" if res.value is not None and math.isinf(res.value) else (
                 f"{res.value:.4f}" if res.available else f"unavailable: {res.unavailable_reason}")
             lines.append(f"| {name} | {shown} |")
-        lines += ["", "Rows: reference, prediction, |error|×4 of evenly spaced test frames.", "",
+        lines += ["", "Rows: reference, prediction, mean |error| (heat map, colour bar) of evenly spaced test frames.", "",
                   f"![frames](frames{suffix}.png)", ""]
     lines += [f"Stage wall times (s): {json.dumps({k: round(v, 3) for k, v in prov['timings_s'].items()})}"]
     lines += training_curves(run_dir, spec, checkpoint)

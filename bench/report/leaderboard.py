@@ -287,22 +287,9 @@ def _tex_escape(text: str) -> str:
 
 
 def _html(tables: list[Table]) -> str:
-    notes = _footnotes(tables)
-    out = ["<!doctype html><meta charset='utf-8'><title>talkbench leaderboard</title>",
-           "<style>table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ccc;text-align:center}</style>"]
-    for table in tables:
-        infos = [_metric_info(m) for m in table.metrics]
-        out.append(f"<h3>{html.escape(table.title)}</h3><table><tr><th>Method</th>"
-                   + "".join(f"<th>{html.escape(n)} {'↑' if table.higher_is_better[m] else '↓'}</th>" for m, (n, _) in zip(table.metrics, infos))
-                   + "</tr>")
-        for label, cells in table.rows.items():
-            out.append(f"<tr><td>{html.escape(label)}{' †' if label in table.ground_truth_rows else ''}</td>"
-                       + "".join(f"<td>{_cell_text(cells.get(m), d, notes, 'html', table.show_ci)}</td>" for m, (_, d) in zip(table.metrics, infos))
-                       + "</tr>")
-        out.append(f"</table><p><small>{html.escape(_legend(table)).replace('**bold**', '<b>bold</b>').replace('&lt;u&gt;underlined&lt;/u&gt;', '<u>underlined</u>')}</small></p>")
-    if notes:
-        out.append("<ol>" + "".join(f"<li>unavailable: {html.escape(r)}</li>" for r in notes) + "</ol>")
-    return "\n".join(out) + "\n"
+    from talkbench.report.leaderboard_html import page  # the page's own module: styles, charts, run links
+
+    return page(tables)
 
 
 def tables_for(rows: list[ResultRow], all_runs: bool = False) -> list[Table]:
