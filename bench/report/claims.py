@@ -85,8 +85,8 @@ def render_claims(tables: list[Table], fmt: str = "md", methods: set[str] | None
     """Measured values beside the papers' claimed ones (with the difference), for tasks that have claims.
 
     `methods`: only the claims tables with a row that maps to one of these methods (`bench run` shows the tables of
-    what it ran); `measured_only`: only the metric columns the measured table has (the papers' FID, NIQE, ... that
-    talkbench does not measure would be columns of dashes)."""
+    what it ran); `measured_only`: only the metric columns with a measured value in the table (the papers' FID, NIQE, ... that
+    talkbench does not measure, or a metric unavailable here, would be columns of dashes)."""
     from talkbench.report.leaderboard import _fmt, _metric_info, _tex_escape
 
     blocks = []
@@ -98,7 +98,11 @@ def render_claims(tables: list[Table], fmt: str = "md", methods: set[str] | None
                 continue
             if claim.measured_on is not None and table.dataset not in claim.measured_on:
                 continue
-            metrics = [m for m in claim.metrics if m in table.metrics] if measured_only else list(claim.metrics)
+            # Measured = some row of the table has a value (a metric unavailable for every row, e.g. LSE without the
+            # SyncNet weights, would be a column of dashes too).
+            metrics = [m for m in claim.metrics if any(cells.get(m) is not None and cells[m].value is not None
+                                                       for cells in table.rows.values())] if measured_only \
+                else list(claim.metrics)
             if not metrics:
                 continue
             measured = {label: {m: cells[m].value if m in cells else None for m in metrics}

@@ -44,6 +44,21 @@ def test_render_claims_shows_only_the_tables_of_the_methods_that_ran() -> None:
     assert "SyncTalk Table 4" in render_claims([_table(["synctalk"])], methods={"synctalk"}, measured_only=True)
 
 
+def test_a_metric_unavailable_for_every_row_is_no_column_and_no_column_left_is_no_table() -> None:
+    from talkbench.report.claims import render_claims
+    from talkbench.report.leaderboard import Cell
+
+    table = _table(["er-nerf", "static"])
+    for cells in table.rows.values():
+        cells["lpips"] = Cell(None, reason="alexnet not installed")
+    header = next(line for line in render_claims([table], methods={"er-nerf"}, measured_only=True).splitlines()
+                  if line.startswith("| Method"))
+    assert "PSNR measured" in header and "LPIPS" not in header
+    for cells in table.rows.values():
+        cells["psnr"] = cells["ssim"] = Cell(None, reason="no face")
+    assert render_claims([table], methods={"er-nerf"}, measured_only=True) == ""
+
+
 def test_render_claims_in_full_keeps_every_column() -> None:
     from talkbench.report.claims import render_claims
     from talkbench.report.leaderboard import render_claims as kept_for_callers
