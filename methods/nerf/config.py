@@ -198,14 +198,15 @@ class NeRFConfig(MethodConfig):
 
 
 SMOKE_SCHEDULE: dict[str, int | float | str] = {
-    # CPU, about 1.5 minutes at 128 px: 4 frames x 256 rays per step, nearly all inside the head box and a
-    # third on the lips (so the audio-driven mouth is learnt in a short run), a coarse occupancy grid; each
-    # method's smoke profile adds its grid sizes.
+    # CPU, under 2 minutes a method at 128 px (so README command 1 fits in five minutes on 2 cores): 4 frames x 256
+    # rays per step, nearly all inside the head box and a third on the lips (so the audio-driven mouth is learnt in
+    # a short run), a coarse occupancy grid; each method's smoke profile adds its grid sizes. Budgets measured in
+    # DESIGN.md ("The smoke budget"): fewer torso steps leave RAD-NeRF's torso unconverged.
     "device": "cpu",
     "threads": 1,  # bit-reproducible runs (NeRFConfig.threads)
-    "stages.iters": 1000,
+    "stages.iters": 600,
     "stages.lips_iters": 100,  # only when the AlexNet weights are installed
-    "stages.torso_iters": 500,
+    "stages.torso_iters": 400,
     "stages.log_every": 10,
     "sampling.num_rays": 1024,
     "sampling.torso_num_rays": 2048,
