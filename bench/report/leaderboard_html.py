@@ -34,7 +34,7 @@ ol.notes{font-size:12px;color:#9a6700;max-width:1100px}code{font-size:12px}figur
 figure img{max-width:100%;border:1px solid #d8dee4}a{color:#0969da}
 .pair{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.pair figure{margin:6px 0}
 """
-KEY = ("<div class=key><b>bold</b> best · <u>underlined</u> second best · equal values share a rank (ties) · ↑ higher "
+KEY = ("<div class=key><b>bold</b> best · <u>underlined</u> second best · ≈ tied: the 95 % intervals overlap (equal values tie where there are none) · ↑ higher "
        "is better, ↓ lower is better · † uses the ground truth (upper bound, not ranked) · n/a<sup>k</sup> unavailable, "
        "see note k</div>")
 
