@@ -8,21 +8,25 @@ values are logs of powers).
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 
+from talkbench import dsp
 from talkbench.audio_features.base import ROW_MS, WINDOW_ROWS, AudioExtractor
 from talkbench.core.types import SAMPLE_RATE
 
 
 def log_mel(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, n_mels: int = 80,
             win_ms: float = 25.0, hop_ms: float = 10.0) -> np.ndarray:
-    """Log-mel spectrogram [frames, n_mels] (power, natural log with a floor), 10 ms hop by default."""
+    """Log-mel spectrogram [frames, n_mels] (power, natural log with a floor), 10 ms hop by default.
+
+    Through talkbench's one STFT (`talkbench.dsp`, Hann, centred) and a Slaney mel filterbank: the values of
+    librosa.feature.melspectrogram's defaults up to the edge frames' padding (reflected here), without importing
+    librosa, whose numba kernels compile for about 20 s on a fresh install's first run."""
     win = int(round(sample_rate * win_ms / 1000))
     hop = int(round(sample_rate * hop_ms / 1000))
-    mel = librosa.feature.melspectrogram(y=audio.astype(np.float32), sr=sample_rate, n_fft=win, hop_length=hop,
-                                         win_length=win, n_mels=n_mels, power=2.0, center=True)
-    return np.log(mel + 1e-6).T.astype(np.float32)
+    power = np.abs(dsp.stft(np.asarray(audio, dtype=np.float32), n_fft=win, hop=hop, win="hann", center=True)) ** 2
+    mel = power @ dsp.mel_filterbank(sample_rate, win, n_mels).T
+    return np.log(mel + 1e-6).astype(np.float32)
 
 
 def frame_windows(features: np.ndarray, num_frames: int, fps: float, hop_ms: float = 10.0,
