@@ -44,5 +44,8 @@ def export_wandb(runs: list[ExportRun], dest: str | None, name: str) -> str:
             modes.append(tracker.settings.mode)
         finally:
             tracker.finish()
+    # finish() hands the last records to W&B's service process; teardown waits for it to write and close the run
+    # files, so they are complete when export returns (a test reading them right away saw one cut short).
+    wandb.teardown()
     mode = ", ".join(sorted(set(modes))) or "no runs"
     return f"exported {len(runs)} run(s) to W&B project {name!r} ({mode}; run files in {folder / 'wandb'})"

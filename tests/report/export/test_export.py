@@ -116,6 +116,7 @@ def test_wandb_offline_run_files_round_trip(runs: list[ExportRun], tmp_path: Pat
             elif kind == "summary":
                 summary.update({i.key: json.loads(i.value_json) for i in record.summary.update if i.key})
         seen[name] = (config, summary)
+    assert set(seen) == {run.run_id for run in runs}, f"run files name {sorted(seen, key=str)}"
     for run in runs:
         config, summary = seen[run.run_id]
         assert {k: config[k] for k in run.params} == run.params
