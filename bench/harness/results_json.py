@@ -18,6 +18,7 @@ import numpy as np
 
 from talkbench.core.errors import BenchError
 from talkbench.infra.atomic import atomic_write_text
+from talkbench.stats import standard_error
 
 RESULTS_GLOB, SAMPLES_GLOB = "results_*.json", "samples_*.jsonl"
 ITEM_COLUMNS = {"frame", "id", "snr_db", "noise", "speaker"}
@@ -86,6 +87,10 @@ def conditions_of(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def condition_items(table: Any, kind: str, condition: str, metric: str, several: bool) -> np.ndarray | None:
     """The per-item values of one metric under one condition (None when the table lacks them)."""
+    import pandas as pd
+
+    from talkbench.datasets.speech_set import condition_label
+
     if table is None:
         return None
     if kind == "frame":
@@ -97,7 +102,7 @@ def condition_items(table: Any, kind: str, condition: str, metric: str, several:
     if condition == "all":
         return values
     if condition.startswith("snr=") and "snr_db" in table.columns:
-        return values[np.array([f"snr={s:g}" == condition for s in table["snr_db"]], dtype=bool)]
+        return values[np.array([pd.notna(s) and condition_label(s) == condition for s in table["snr_db"]], dtype=bool)]
     return None
 
 
@@ -105,8 +110,8 @@ def stderr(values: np.ndarray | None) -> float | None:
     """Standard error of the mean of the finite values (lm-evaluation-harness's `_stderr`); None under two."""
     if values is None:
         return None
-    finite = values[np.isfinite(values)]
-    return float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size >= 2 else None
+    err = standard_error(values)
+    return None if math.isnan(err) else err
 
 
 def stored_ci(entry: dict[str, Any]) -> dict[str, Any] | None:
