@@ -155,4 +155,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         rmse = f", head-pose reprojection RMSE {pose['rmse_px_mean']:.2f} px" if "rmse_px_mean" in pose else ""
         focal = f"; focal {clip.meta['intrinsics']['fx']:.1f} px" if "intrinsics" in clip.meta else ""
         print(f"annotations: {shapes}{focal}{rmse}; audio features: {clip.meta.get('audio_features')}")
+        from talkbench.prepare.quality import summary_lines
+
+        for line in summary_lines(clip.meta.get("quality", {})):
+            print(f"quality: {line}")
     return 0

@@ -32,6 +32,8 @@ class JobContext:
     code: str
     timings: dict[str, float] = field(default_factory=dict)
     dataset_sha: str = ""
+    preparation: dict[str, Any] | None = None
+    """The prepared clip's measured quality (`talkbench.prepare.quality`), copied into provenance."""
     results_code: str = ""
     """Version of the code that makes the numbers (method, task, the task's metrics; not which of them `--metric`
     picked): part of the execution's fingerprint."""
@@ -48,6 +50,7 @@ class JobContext:
         data = loader(self.spec.dataset, self.spec.profile)
         self.timings["data"] = time.perf_counter() - t0
         self.dataset_sha = str(data.meta.get("content_sha256", ""))
+        self.preparation = data.meta.get("quality") if isinstance(getattr(data, "meta", None), dict) else None
         if self.spec.out is not None:
             history.remember_root(self.spec.out)
         self.execution = history.Execution(self.spec.run_dir, self.spec.run_id, self.fingerprint,

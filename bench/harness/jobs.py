@@ -185,7 +185,8 @@ def _execute(job: JobContext) -> JobRecord:
             "timings_s": job.timings, "dataset_sha": job.dataset_sha, "device": job.device,
             "run": {k: run[k] for k in ("run_id", "execution", "fingerprint", "config_hash", "uses_ground_truth",
                                         "started", "started_iso", "finished", "finished_iso")},
-            "notes": list(job.notes), **output.provenance}
+            "notes": list(job.notes), **({"preparation_quality": job.preparation} if job.preparation else {}),
+            **output.provenance}
     for results in output.results.values():  # the numerics mode travels with every value (a baseline states its own)
         for res in results.values():
             res.details.setdefault("numerics", prov["numerics"]["mode"])

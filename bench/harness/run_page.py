@@ -208,6 +208,13 @@ def page_html(run_dir: Path) -> str:
                 _figure(plot, f"Each metric per test {what} (dashed: the mean){'; colour: SNR' if what == 'utterance' else ''}.",
                         f"per-{what} metrics")]
     out += _curves_section(run_dir, run_id)
+    if prov.get("preparation_quality"):
+        from talkbench.prepare.quality import summary_lines
+
+        out += ["<h2>Preparation quality</h2>",
+                "<p class=sub>Measured on the prepared clip (real footage has no true pose): reprojection error, pose "
+                "jitter, agreement between pose tracks, masks against face parsing.</p>",
+                "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(prov["preparation_quality"])) + "</ul>"]
     timings = prov.get("timings_s") or {}
     out.append("<h2>Provenance</h2>")
     if timings:

@@ -51,6 +51,10 @@ What a prepared clip holds (on disk and as the `Clip` that `talkbench.datasets.c
                             because a Clip has no slot for a per-clip (not per-frame) array;
                             read it with `talkbench.datasets.clip_meta.background_image(clip)`
       eye_ratio, audio_features   what they are / where they came from
+      quality               what can be measured without ground truth (`talkbench.prepare.quality`): per pose
+                            track the reprojection RMSE and the jitter, the tracks' agreement, the masks' IoU
+                            against face parsing (when its weights are installed); copied into every run's
+                            provenance and report page
       preprocess            the options and the seconds each pass took (with `--for`: the methods
                             it was completed for)
       source_video, source_sha256, content_sha256 (frames + audio + annotations + background:
@@ -133,8 +137,16 @@ def preprocess(frames: np.ndarray, source: str, options: PreprocessOptions | Non
     annotations, meta = dict(annotations or {}), dict(meta or {})
     have = [n for n, s in ANNOTATIONS.items() if n in (annotations if s.per_frame else meta)]
     steps = plan(requested_annotations(o) if wanted is None else wanted, have, o)
-    return run_plan(steps, frames, source, o, audio=audio, fps=fps, annotations=annotations, meta=meta,
+    done = run_plan(steps, frames, source, o, audio=audio, fps=fps, annotations=annotations, meta=meta,
                     defaults={"audio_features": AUDIO_FEATURES_DEFAULT})
+    if done.passes:  # what the passes made, measured (no ground truth on real footage: talkbench.prepare.quality)
+        from functools import partial
+
+        from talkbench.prepare.quality import face_parsing_check, preparation_quality
+
+        done.meta["quality"] = preparation_quality({**annotations, **done.annotations}, {**meta, **done.meta}, frames,
+                                                   mask_check=partial(face_parsing_check, device=o.device))
+    return done
 
 
 def content_digest(frames: np.ndarray, audio: np.ndarray, annotations: dict[str, np.ndarray], meta: dict[str, Any]) -> str:

@@ -61,6 +61,10 @@ def test_cli_prepare_produces_every_key_like_the_synthetic_clip(prepared, portra
     assert background_image(clip).shape == (h, w, 3)
     assert np.allclose(np.linalg.det(ann["head_pose"][:, :3, :3]), 1.0, atol=1e-4)
     assert (root / "home" / "data" / "may" / "prepared" / "arrays.npz").is_file()
+    quality = clip.meta["quality"]  # what can be measured without ground truth (talkbench.prepare.quality)
+    assert quality["poses"]["head_pose"]["rmse_px_mean"] == clip.meta["head_pose"]["rmse_px_mean"]
+    assert 0 <= quality["poses"]["head_pose"]["rotation_jitter_deg"] < 5.0
+    assert quality["masks"]["available"] is False and "face" in quality["masks"]["reason"]
 
 
 def test_prepared_clip_matches_the_ground_truth(prepared, portrait) -> None:
@@ -161,6 +165,22 @@ def test_head_region_covers_hair_above_and_stays_off_the_shoulders(portrait) -> 
     assert top < eye_y - 1.2 * (chin_y - eye_y)  # the dome reaches well above the brows
     assert not region[int(chin_y) + 3 :].any()  # nothing below the chin
     assert head_region(pts, (SIZE, SIZE), hair_height=0.5).sum() < region.sum()
+
+
+def test_head_region_has_no_gap_at_the_eye_line() -> None:
+    # a face whose oval tops (landmarks 0 and 16) sit well below the eye line, as on most real faces: the dome and
+    # the oval used to be filled separately and left a band between them that went to the torso (a seam on renders)
+    pts = np.zeros((68, 2))
+    angles = np.linspace(np.radians(200), np.radians(340), 17)  # jaw from the left temple under the chin to the right
+    pts[0:17] = np.stack([64 + 30 * np.cos(angles), 60 - 40 * np.sin(angles)], axis=1)
+    pts[36:42] = [50, 50]
+    pts[42:48] = [78, 50]
+    region = head_region(pts, (128, 128))
+    columns = np.flatnonzero(region[int(pts[0, 1]) - 2])  # the row just above the oval's top ends, below the eyes
+    assert columns.size and np.all(np.diff(columns) == 1) and columns[0] < 40 and columns[-1] > 88
+    for row in range(35, 100):  # every row of the head is one run of pixels: no band left out
+        cols = np.flatnonzero(region[row])
+        assert cols.size == 0 or np.all(np.diff(cols) == 1), row
 
 
 def test_audio_feature_files_are_checked(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 * `segmentation` — `talkbench.perception.segmentation.person_masks` (mediapipe selfie segmentation, bundled in the
   wheel, offline), probability > `segmentation_threshold` (0.5). Provides the transient `person_mask`.
-* `masks` — the head region of a frame is the union of
+* `masks` — the head region of a frame is the convex hull of
   (a) the face-oval polygon (landmarks 0–16, mediapipe's face-oval vertices or FAN's jaw line), widened
   sideways by `side_margin` (default 10 %: ears and hair beside the cheeks), and
   (b) a half-ellipse above the eye line for the cranium and hair: centred between the eye centres, its
@@ -10,7 +10,8 @@
   its height `hair_height` (default 1.3) × the eye-to-chin distance (the vertex is about as far above the
   eyes as the chin is below them — the classical proportion — and hair adds to it), tilted with the eye
   line (head roll);
-  intersected with the person mask. Torso = person − head (neck, shoulders, clothes), like the official
+  intersected with the person mask (the hull also takes in the hair beside the cheeks, as the references' face
+  parsing labels hair as head). Torso = person − head (neck, shoulders, clothes), like the official
   face-parsing's neck + cloth classes. Over-generous extents cost little: whatever falls on the background
   is cut by the person mask; only a head region reaching down onto the shoulders would take torso pixels,
   and the half-ellipse ends at the eye line.
@@ -43,7 +44,7 @@ def head_region(points: np.ndarray, shape: tuple[int, int], hair_width: float = 
                 side_margin: float = 0.1) -> np.ndarray:
     """Bool [H,W] head region of one frame's landmarks [68,2] (before intersecting with the person mask).
 
-    The union of the face oval (landmarks 0–16, widened sideways by `side_margin`) and a half-ellipse
+    The convex hull of the face oval (landmarks 0–16, widened sideways by `side_margin`) and a half-ellipse
     above the eye line (half-width `hair_width` × the oval's half-width at landmarks 0/16, height
     `hair_height` × the eye-to-chin distance); see the module docstring.
     """
@@ -56,10 +57,12 @@ def head_region(points: np.ndarray, shape: tuple[int, int], hair_width: float = 
     chin = abs(float((p[8] - centre) @ up))
     theta = np.linspace(0.0, np.pi, 49)
     dome = centre + np.outer(hair_width * half_width * np.cos(theta), e) + np.outer(hair_height * chin * np.sin(theta), up)
+    # One convex outline around both: the dome's base is the eye line while the oval's top (landmarks 0 and 16) sits
+    # below it on most faces, and filling the two shapes separately left a band between them at eye level, which
+    # went to the torso and drew a seam across the head.
+    hull = cv2.convexHull(np.round(np.concatenate([oval, dome]) * 16).astype(np.int32))
     mask = np.zeros(shape, np.uint8)
-    polys = [np.round(poly * 16).astype(np.int32) for poly in (oval, dome)]
-    for poly in polys:
-        cv2.fillPoly(mask, [poly], 1, lineType=cv2.LINE_8, shift=4)
+    cv2.fillPoly(mask, [hull], 1, lineType=cv2.LINE_8, shift=4)
     return mask.astype(bool)
 
 
@@ -109,10 +112,10 @@ class HeadTorsoMasksPass(AnnotationPass):
     options = ("hair_width", "hair_height", "side_margin")
 
     def run(self, inputs: PassInputs) -> PassResult:
-        """Head = (face oval ∪ dome) ∩ person; torso = person − head."""
+        """Head = hull(face oval, dome) ∩ person; torso = person − head."""
         o = inputs.options
         head, torso = head_torso_masks(inputs.get("landmarks"), inputs.get("person_mask"), o)
-        meta = {"head_region": {"rule": "(face oval widened by side_margin ∪ half-ellipse above the eye line) ∩ person; "
+        meta = {"head_region": {"rule": "convex hull(face oval widened by side_margin, half-ellipse above the eye line) ∩ person; "
                                         "torso = person − head",
                                 "hair_width": o.hair_width, "hair_height": o.hair_height, "side_margin": o.side_margin}}
         return PassResult(annotations={"head_mask": head, "torso_mask": torso}, meta=meta)
