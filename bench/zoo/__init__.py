@@ -14,6 +14,7 @@ is downloaded at run time.
 | `bfm` | `bfm2009_3dmm` | (the Basel Face Model file; `talkbench.face3d.morphable_model` reads it) |
 | `hubert`, `wav2vec` | `hubert_large_ls960_ft`, `wav2vec2_xlsr53_esperanto` | transformers models from snapshots (`hf`) |
 | `deepspeech` | `deepspeech_0_1_0` | the DeepSpeech 0.1.0 frozen TensorFlow graph |
+| `face_parsing` | `bisenet_face_parsing` | the released face-parsing BiSeNet (19 CelebAMask-HQ classes) and its head / neck / torso split |
 
 `cache` keeps the built networks per process.
 """

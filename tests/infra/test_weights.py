@@ -19,7 +19,7 @@ def _state_file(path: Path, seed: int = 0) -> Path:
 
 
 def test_every_entry_names_its_source_licence_and_user() -> None:
-    for name in ("alexnet", "vgg16", "syncnet_v2", "sfd_face", "fan_s3fd", "fan_2dfan4"):
+    for name in ("alexnet", "vgg16", "syncnet_v2", "sfd_face", "fan_s3fd", "fan_2dfan4", "bisenet_face_parsing"):
         entry = weights.get_entry(name)
         assert entry.url.startswith("http") and entry.licence and entry.used_by
         assert f"bench weights install {name}" in entry.install_hint()
