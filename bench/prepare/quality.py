@@ -151,6 +151,8 @@ def face_parsing_check(frames: np.ndarray, head: np.ndarray, torso: np.ndarray, 
         return {"available": False, "reason": str(exc)}
     their_head, neck, their_torso = face_parsing.head_torso_from_parsing(labels)
     # talkbench's torso is the person minus the head: the references' neck and torso classes together
-    return {"available": True, "model": face_parsing.MODEL_NAME, "frames": int(len(pick)),
+    digest = face_parsing.load_bisenet(device)[1]
+    return {"available": True, "model": f"BiSeNet {face_parsing.BISENET_FACE_PARSING.filename} (sha256 {digest[:12]})",
+            "frames": int(len(pick)),
             "head_iou": mask_iou(np.asarray(head)[pick], their_head),
             "torso_iou": mask_iou(np.asarray(torso)[pick], neck | their_torso)}

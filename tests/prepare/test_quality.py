@@ -7,6 +7,7 @@ import pytest
 
 from talkbench.geometry import so3
 from talkbench.prepare import quality
+from tests.kit.face_parsing import random_bisenet_file  # noqa: F401
 
 
 def _track(steps_deg: np.ndarray, axis: str = "y") -> np.ndarray:
@@ -92,3 +93,20 @@ def test_mask_check_without_parsing_weights_says_why(tmp_path, monkeypatch):
     assert "summary" not in out
     line = quality.summary_lines({"masks": out})[0]
     assert line.startswith("masks vs face parsing: unavailable (")
+
+
+def test_mask_check_with_parsing_weights_gives_ious(bench_home, random_bisenet_file):
+    from talkbench.infra import weights
+    from talkbench.zoo import cache
+
+    cache.clear_cache()
+    weights.install("bisenet_face_parsing", str(random_bisenet_file))
+    frames = np.random.default_rng(0).integers(0, 255, (30, 40, 40, 3), dtype=np.uint8)
+    head = np.zeros((30, 40, 40), np.uint8)
+    head[:, 5:25] = 1
+    out = quality.face_parsing_check(frames, head, 1 - head)
+    cache.clear_cache()
+    assert out["available"] is True and out["frames"] == quality.MASK_CHECK_FRAMES
+    assert out["model"].startswith("BiSeNet 79999_iter.pth")
+    for key in ("head_iou", "torso_iou"):  # random weights: any value, but a proper IoU (or None when both are empty)
+        assert out[key] is None or 0.0 <= out[key] <= 1.0
