@@ -91,8 +91,11 @@ def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
 
 
 def _noise_lead_in(denoiser: Enhancer) -> float:
-    """Seconds of leading audio the denoiser's noise estimate reads (0 when it takes a frame count or none)."""
+    """Seconds of leading audio the denoiser's noise estimate reads (0 when it takes a frame count, reads every frame
+    of the utterance, or has no estimate)."""
+    from talkbench.methods.enhance.noise_estimate import WHOLE_SIGNAL
+
     cfg = denoiser.config
-    if getattr(cfg, "noise_frames", 0) > 0:
+    if getattr(cfg, "noise_frames", 0) > 0 or getattr(cfg, "noise_from", "leading") in WHOLE_SIGNAL:
         return 0.0
     return float(getattr(cfg, "noise_seconds", 0.0))

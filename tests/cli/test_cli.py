@@ -571,7 +571,7 @@ CASES: list[Case] = [
     Case("denoise-set-typo", [*DENOISE, "{missing}.out.wav", "--set", "alpah=2"], 1,
          r"unknown config field 'alpah' for MSSConfig; did you mean alpha"),
     Case("denoise-set-enum", [*DENOISE, "{missing}.out.wav", "--set", "noise_from=middle"], 1,
-         r"--set noise_from=middle: must be one of leading, quietest"),
+         r"--set noise_from=middle: must be one of leading, quietest, minstat, vad"),
     Case("denoise-converts", ["denoise", "{speech44k_stereo_wav}", "{missing}.converted.wav"], 0,
          r"note: {speech44k_stereo_wav}: 2-channel audio downmixed to mono"),
     # --- bench weights
