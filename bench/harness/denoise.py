@@ -68,7 +68,7 @@ def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
     `channel` (`talkbench.core.channels.CHANNELS`) says what is denoised: the mean of the channels (mono output, the
     default), the left or right channel (mono output), or each channel on its own (an output with as many channels).
     Refused before any work: an output that is a directory, sits in a missing folder, has a suffix that is not an
-    audio file type, or is the input itself; an input shorter than the noise estimate's lead-in."""
+    audio file type, or is the input itself; an input shorter than the noise estimate needs (`noise_seconds`)."""
     from talkbench.infra.paths import output_file
     from talkbench.io.audio import AUDIO_SUFFIXES, read_audio_channels, write_audio
 
@@ -80,10 +80,10 @@ def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
         raise InputError(f"{out_path}: the output would overwrite the input; write the denoised audio to another file")
     denoiser = make_denoiser(method, overrides)
     tracks, _labels, notes = read_audio_channels(in_path, channel)
-    lead_in = _noise_lead_in(denoiser)
-    if len(tracks[0]) < lead_in * SAMPLE_RATE:
+    shortest, why = _shortest_input(denoiser)
+    if len(tracks[0]) < shortest * SAMPLE_RATE:
         raise InputError(f"{in_path}: {len(tracks[0])} samples ({len(tracks[0]) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; "
-                         f"{method} estimates the noise from the first {lead_in:g} s (noise_seconds), so it needs at least that")
+                         f"{method} {why}, so it needs at least {shortest:g} s")
     out = np.stack([denoiser.denoise(track, SAMPLE_RATE) for track in tracks], axis=1)
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:
@@ -92,12 +92,16 @@ def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
     return notes
 
 
-def _noise_lead_in(denoiser: Enhancer) -> float:
-    """Seconds of leading audio the denoiser's noise estimate reads (0 when it takes a frame count, reads every frame
-    of the utterance, or has no estimate)."""
+def _shortest_input(denoiser: Enhancer) -> tuple[float, str]:
+    """The shortest input (seconds) the denoiser's noise estimate can work with, and why (0 when it has none)."""
     from talkbench.methods.enhance.noise_estimate import WHOLE_SIGNAL
 
     cfg = denoiser.config
-    if getattr(cfg, "noise_frames", 0) > 0 or getattr(cfg, "noise_from", "leading") in WHOLE_SIGNAL:
-        return 0.0
-    return float(getattr(cfg, "noise_seconds", 0.0))
+    seconds = float(getattr(cfg, "noise_seconds", 0.0))
+    how = getattr(cfg, "noise_from", "leading")
+    if how in WHOLE_SIGNAL:
+        # Shorter audio has too few frames to tell noise from speech: the estimate would be the signal itself.
+        return seconds, f"tells noise from speech over the whole input (noise_from={how})"
+    if getattr(cfg, "noise_frames", 0) > 0:
+        return 0.0, ""
+    return seconds, f"estimates the noise from the first {seconds:g} s (noise_seconds)"
