@@ -17,6 +17,7 @@ from talkbench.cli import listing as list_cli
 from talkbench.cli import store as store_cli
 from talkbench.cli import weights as weights_cli
 from talkbench.cli.help import HelpFormatter, VersionAction, add_command
+from talkbench.core.channels import CHANNELS
 from talkbench.core.errors import BenchError
 from talkbench.core.profiles import PROFILES, default_numerics, profile_help
 
@@ -82,18 +83,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     checks.check_device(args.device)
     options = metric_options.from_args(args)
     checks.check_metric_options(options)
-    results, notes = score_files(args.pred, args.ref, args.metric, resolve_device(args.device), options, audio=args.audio)
+    results, notes = score_files(args.pred, args.ref, args.metric, resolve_device(args.device), options, audio=args.audio,
+                                 channel=args.channel)
     if args.json:
         print(to_json(results, notes, {"pred": args.pred, "ref": args.ref}))
     else:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         for name, res in results.items():
+            width = max(8, *(len(n) for n in results))  # "pesq[right]" with --channel each
             if res.available:
                 shown = "∞" if math.isinf(res.value) else f"{res.value:.4f}"
-                print(f"{name:8s} {shown}")
+                print(f"{name:{width}s} {shown}")
             else:
-                print(f"{name:8s} unavailable: {res.unavailable_reason}")
+                print(f"{name:{width}s} unavailable: {res.unavailable_reason}")
     return 0
 
 
@@ -136,10 +139,10 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     """Denoise a speech file with a registered enhance-task method."""
     from talkbench.harness.denoise import denoise_file
 
-    notes = denoise_file(args.input, args.output, args.method, checks.parse_sets(args.set))
+    notes = denoise_file(args.input, args.output, args.method, checks.parse_sets(args.set), channel=args.channel)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {args.output} ({args.method})")
+    print(f"wrote {args.output} ({args.method}{', each channel' if args.channel == 'each' else ''})")
     return 0
 
 
@@ -246,6 +249,9 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--audio", metavar="FILE", help="driving audio for the sync metrics (default: the prediction's own "
                    "audio track)")
+    p.add_argument("--channel", default="mean", choices=CHANNELS, help="speech files: score the mean of the channels "
+                   "(downmix, said in a note), the left or right channel, or each channel on its own (values reported "
+                   "per channel as metric[left], metric[right]; a mono --ref serves every channel)")
     metric_options.add_arguments(p)
     p.set_defaults(func=cmd_score)
 
@@ -275,15 +281,19 @@ def _add_leaderboard(sub: argparse._SubParsersAction) -> None:
 
 def _add_denoise(sub: argparse._SubParsersAction) -> None:
     """Register `bench denoise`."""
-    p = add_command(sub, "denoise", "denoise a speech file (16 kHz mono output)",
+    p = add_command(sub, "denoise", "denoise a speech file (16 kHz output)",
                     "Denoise a speech file with an enhance-task method (bench list methods: tasks=enhance); the input "
-                    "is resampled\nto 16 kHz mono, the output written as 16 kHz mono wav. `bench list config METHOD` "
-                    "lists the --set keys.",
+                    "is resampled\nto 16 kHz and downmixed to mono (--channel chooses otherwise), the output written as "
+                    "16 kHz wav.\n`bench list config METHOD` lists the --set keys.",
                     ["bench denoise noisy.wav clean.wav", "bench denoise noisy.wav out.wav --method wiener",
-                     "bench denoise noisy.wav out.wav --method mss --set alpha=2.0"])
+                     "bench denoise noisy.wav out.wav --method mss --set alpha=2.0",
+                     "bench denoise stereo.wav out.wav --channel each"])
     p.add_argument("input", help="the noisy speech file (any rate, mono or stereo)")
-    p.add_argument("output", help="where the denoised 16 kHz mono wav goes")
+    p.add_argument("output", help="where the denoised 16 kHz wav goes (mono; with --channel each, one channel per input "
+                   "channel)")
     p.add_argument("--method", default="mss", help="the enhance method")
+    p.add_argument("--channel", default="mean", choices=CHANNELS, help="stereo input: denoise the mean of the channels "
+                   "(downmix, said in a note), the left or right channel, or each channel on its own (a stereo output)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a denoiser config field")
     p.set_defaults(func=cmd_denoise)
 

@@ -37,6 +37,9 @@ OPTIONS: tuple[MetricOption, ...] = (
                  "(the papers' scripts, default) or drop", ("keep", "drop")),
     MetricOption("lse_min_track", "--lse-min-track", "LSE: minimum face-track length in frames "
                  "(default: syncnet_python's run_pipeline value, 100)", type=int, metavar="FRAMES"),
+    MetricOption("pesq_nb_rate", "--pesq-nb-rate", "PESQ-NB sample rate: input (the audio's own 8 or 16 kHz, as the "
+                 "pesq package and torchmetrics call it; default) or 8000 (resampled to 8 kHz with soxr first)",
+                 ("input", "8000")),
 )
 
 

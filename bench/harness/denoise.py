@@ -62,13 +62,15 @@ def denoise(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, method: str = "ms
 
 
 def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
-                 overrides: dict[str, str] | None = None) -> list[str]:
-    """Read any audio file (resampled to 16 kHz mono), denoise it, write a 16-bit WAV; returns notes on conversions.
+                 overrides: dict[str, str] | None = None, channel: str = "mean") -> list[str]:
+    """Read any audio file (resampled to 16 kHz), denoise it, write a 16-bit WAV; returns notes on conversions.
 
+    `channel` (`talkbench.core.channels.CHANNELS`) says what is denoised: the mean of the channels (mono output, the
+    default), the left or right channel (mono output), or each channel on its own (an output with as many channels).
     Refused before any work: an output that is a directory, sits in a missing folder, has a suffix that is not an
-    audio file type, or is the input itself; an input shorter than the noise estimate's lead-in."""
+    audio file type, or is the input itself; an input shorter than the noise estimate needs (`noise_seconds`)."""
     from talkbench.infra.paths import output_file
-    from talkbench.io.audio import AUDIO_SUFFIXES, read_audio, write_audio
+    from talkbench.io.audio import AUDIO_SUFFIXES, read_audio_channels, write_audio
 
     out_path = output_file(out_path)
     if out_path.suffix.lower() not in AUDIO_SUFFIXES:
@@ -77,22 +79,29 @@ def denoise_file(in_path: str | Path, out_path: str | Path, method: str = "mss",
     if out_path.exists() and Path(in_path).exists() and out_path.resolve() == Path(in_path).resolve():
         raise InputError(f"{out_path}: the output would overwrite the input; write the denoised audio to another file")
     denoiser = make_denoiser(method, overrides)
-    audio, notes = read_audio(in_path)
-    lead_in = _noise_lead_in(denoiser)
-    if len(audio) < lead_in * SAMPLE_RATE:
-        raise InputError(f"{in_path}: {len(audio)} samples ({len(audio) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; {method} "
-                         f"estimates the noise from the first {lead_in:g} s (noise_seconds), so it needs at least that")
-    out = denoiser.denoise(audio, SAMPLE_RATE)
+    tracks, _labels, notes = read_audio_channels(in_path, channel)
+    shortest, why = _shortest_input(denoiser)
+    if len(tracks[0]) < shortest * SAMPLE_RATE:
+        raise InputError(f"{in_path}: {len(tracks[0])} samples ({len(tracks[0]) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; "
+                         f"{method} {why}, so it needs at least {shortest:g} s")
+    out = np.stack([denoiser.denoise(track, SAMPLE_RATE) for track in tracks], axis=1)
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:
         notes.append(f"{out_path}: denoised peak {peak:.3f} > 1, clipped when writing 16-bit PCM")
-    write_audio(out_path, out, SAMPLE_RATE)
+    write_audio(out_path, out[:, 0] if out.shape[1] == 1 else out, SAMPLE_RATE)
     return notes
 
 
-def _noise_lead_in(denoiser: Enhancer) -> float:
-    """Seconds of leading audio the denoiser's noise estimate reads (0 when it takes a frame count or none)."""
+def _shortest_input(denoiser: Enhancer) -> tuple[float, str]:
+    """The shortest input (seconds) the denoiser's noise estimate can work with, and why (0 when it has none)."""
+    from talkbench.methods.enhance.noise_estimate import WHOLE_SIGNAL
+
     cfg = denoiser.config
+    seconds = float(getattr(cfg, "noise_seconds", 0.0))
+    how = getattr(cfg, "noise_from", "leading")
+    if how in WHOLE_SIGNAL:
+        # Shorter audio has too few frames to tell noise from speech: the estimate would be the signal itself.
+        return seconds, f"tells noise from speech over the whole input (noise_from={how})"
     if getattr(cfg, "noise_frames", 0) > 0:
-        return 0.0
-    return float(getattr(cfg, "noise_seconds", 0.0))
+        return 0.0, ""
+    return seconds, f"estimates the noise from the first {seconds:g} s (noise_seconds)"

@@ -53,11 +53,12 @@ def score_videos(pred: Video, ref: Video, metric_names: list[str], device: str =
 
 
 def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, device: str = "cpu",
-                options: dict[str, Any] | None = None, audio: str | None = None) -> tuple[dict[str, MetricResult], list[str]]:
-    """Decode and score two files; the metric set defaults to the reconstruct task's.
+                options: dict[str, Any] | None = None, audio: str | None = None,
+                channel: str = "mean") -> tuple[dict[str, MetricResult], list[str]]:
+    """Decode and score two files; the metric set defaults to the reconstruct task's (the enhance task's for speech).
 
     Sync metrics read the prediction's own audio track, or `audio` (a separate driving-audio
-    file) when given.
+    file) when given. `channel` chooses what of two speech files is scored (`score_audio_files`).
     """
     kinds = {path: _kind(path) for path in (pred_path, ref_path)}
     if set(kinds.values()) == {"audio", "video"}:
@@ -65,7 +66,9 @@ def score_files(pred_path: str, ref_path: str, metric_names: list[str] | None, d
         video_file = next(p for p, k in kinds.items() if k == "video")
         raise InputError(f"{audio_file} is audio but {video_file} is a video: score two videos, or two speech files")
     if kinds[pred_path] == "audio":
-        return score_audio_files(pred_path, ref_path, metric_names)
+        return score_audio_files(pred_path, ref_path, metric_names, options, channel)
+    if channel != "mean":
+        raise InputError(f"--channel {channel}: chooses the channels of speech files; {pred_path} is a video")
     names = metric_names or list(TASKS.get("reconstruct").metrics)
     for name in names:  # unknown names fail here, with "did you mean"
         if not issubclass(METRICS.get(name), VideoMetric):
@@ -110,34 +113,48 @@ def _driving_audio(path: str, video: Video) -> tuple[Any, list[str]]:
     return samples, notes
 
 
-def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | None) -> tuple[dict[str, MetricResult], list[str]]:
-    """Score an enhanced (or degraded) speech file against its clean reference with the speech metrics."""
-    from talkbench.io.audio import read_audio
-    from talkbench.core.types import Audio
+def score_audio_files(pred_path: str, ref_path: str, metric_names: list[str] | None, options: dict[str, Any] | None = None,
+                      channel: str = "mean") -> tuple[dict[str, MetricResult], list[str]]:
+    """Score an enhanced (or degraded) speech file against its clean reference with the speech metrics.
+
+    `channel` (`talkbench.core.channels.CHANNELS`): the mean of each file's channels (default), its left or right channel,
+    or each channel on its own, paired with the reference's channel of the same name (or with a mono reference):
+    the results are then keyed "metric[left]", "metric[right]", ... with the channel in each result's details.
+    """
+    from talkbench.io.audio import read_audio_channels
+    from talkbench.core.types import Audio, SAMPLE_RATE
 
     names = metric_names or list(TASKS.get("enhance").metrics)
     for name in names:
         if not issubclass(METRICS.get(name), AudioMetric):
             raise BenchError(f"metric {name!r} scores video; {pred_path} is audio")
-    pred, pnotes = read_audio(pred_path)
-    ref, rnotes = read_audio(ref_path)
-    from talkbench.core.types import SAMPLE_RATE
-
-    for path, samples in ((pred_path, pred), (ref_path, ref)):
+    preds, labels, pnotes = read_audio_channels(pred_path, channel)
+    refs, _, rnotes = read_audio_channels(ref_path, channel)
+    if len(refs) == 1 and len(preds) > 1:  # one clean reference for every channel of the prediction
+        refs = refs * len(preds)
+    if len(preds) != len(refs):
+        raise InputError(f"{pred_path} has {len(preds)} channels but {ref_path} has {len(refs)}: --channel each pairs "
+                         "channels one to one (or every channel with a mono reference)")
+    for path, samples in ((pred_path, preds[0]), (ref_path, refs[0])):
         if len(samples) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
             raise InputError(f"{path}: {len(samples)} samples ({len(samples) / SAMPLE_RATE:.3g} s) at {SAMPLE_RATE} Hz; the "
                              f"speech metrics need at least {MIN_SPEECH_SECONDS:g} s (PESQ's shortest input)")
     notes = pnotes + rnotes
-    if len(pred) != len(ref):
-        notes.append(f"lengths differ ({pred_path}: {len(pred)}, {ref_path}: {len(ref)} samples); scored the first {min(len(pred), len(ref))}")
+    if len(preds[0]) != len(refs[0]):
+        notes.append(f"lengths differ ({pred_path}: {len(preds[0])}, {ref_path}: {len(refs[0])} samples); scored the first "
+                     f"{min(len(preds[0]), len(refs[0]))}")
+    ctx = MetricContext(options=dict(options or {}))
     results = {}
-    for name in names:
-        try:
-            results[name] = METRICS.get(name)().compute(Audio(pred, source=pred_path), Audio(ref, source=ref_path))
-        except InputError:
-            raise
-        except BenchError as exc:
-            results[name] = MetricResult.unavailable(name, str(exc))
+    for pred, ref, label in zip(preds, refs, labels):
+        for name in names:
+            key = f"{name}[{label}]" if channel == "each" else name
+            try:
+                results[key] = METRICS.get(name)().compute(Audio(pred, source=pred_path), Audio(ref, source=ref_path), ctx)
+            except InputError:
+                raise
+            except BenchError as exc:
+                results[key] = MetricResult.unavailable(name, str(exc))
+            results[key].details["channel"] = label
     return results, notes
 
 

@@ -181,14 +181,17 @@ class SpeechMetric(AudioMetric):
 
     @abstractmethod
     def score(self, ref: np.ndarray, deg: np.ndarray, fs: int) -> tuple[float, dict[str, Any]]:
-        """(value, extra details) of a checked pair; raises Unavailable with the reason."""
+        """(value, extra details) of a checked pair; raises Unavailable with the reason. A metric with
+        `variant_defaults` takes each of its options as a keyword argument."""
 
     def compute(self, pred: Audio, ref: Audio, ctx: MetricContext | None = None) -> MetricResult:
-        """Score `pred` (enhanced/degraded speech) against `ref` (clean speech) for one utterance."""
+        """Score `pred` (enhanced/degraded speech) against `ref` (clean speech) for one utterance, under the protocol
+        variant `ctx.options` chooses (recorded in the details)."""
         p, r, notes = check_pair(pred, ref)
-        details: dict[str, Any] = {"protocol": self.protocol, **notes}
+        variant = self.variant(ctx.options if ctx is not None else {})
+        details: dict[str, Any] = {"protocol": self.protocol, **notes, **variant}
         try:
-            value, extra = self.score(r, p, notes["sample_rate"])
+            value, extra = self.score(r, p, notes["sample_rate"], **variant)
         except Unavailable as exc:
             return MetricResult.unavailable(self.name, exc.reason, **{**details, **exc.details})
         details.update(extra)

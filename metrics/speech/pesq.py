@@ -1,8 +1,11 @@
-"""PESQ (ITU-T P.862): wide-band (P.862.2) at 16 kHz and narrow-band at 8 kHz, via the `pesq` package.
+"""PESQ (ITU-T P.862): wide-band (P.862.2) at 16 kHz and narrow-band, via the `pesq` package.
 
 Wide-band is what the speech-enhancement papers report (VoiceBank-DEMAND "PESQ").
-Narrow-band runs at 8 kHz: 16 kHz input is resampled with soxr (quality "HQ") first, and
-the result records that. PESQ's own failures (no utterance found, input under 1/4 s, a
+Narrow-band runs at the input's rate (8 or 16 kHz), as `pesq.pesq(fs, ref, deg, "nb")` and
+torchmetrics do: the package's own 16 kHz narrow-band path filters the input itself. The
+protocol variant `pesq_nb_rate=8000` (`--pesq-nb-rate 8000`) resamples to 8 kHz with soxr
+("HQ") first, as talkbench did before: on the pesq package's test pair it gives 1.665 where
+the package gives 1.607. PESQ's own failures (no utterance found, input under 1/4 s, a
 silent degraded signal) make the metric unavailable with the reason, never 0.
 """
 
@@ -63,7 +66,7 @@ def pesq_wb(ref: np.ndarray, deg: np.ndarray, fs: int = WB_RATE) -> float:
 
 
 def to_nb_rate(x: np.ndarray, fs: int) -> np.ndarray:
-    """`x` at 8 kHz for narrow-band PESQ: soxr ("HQ") from `fs`, unchanged when already 8 kHz."""
+    """`x` at 8 kHz for the resampled narrow-band variant: soxr ("HQ") from `fs`, unchanged when already 8 kHz."""
     x = np.asarray(x, dtype=np.float64)
     if int(fs) == NB_RATE:
         return x
@@ -72,9 +75,25 @@ def to_nb_rate(x: np.ndarray, fs: int) -> np.ndarray:
     return soxr.resample(x, int(fs), NB_RATE, quality=RESAMPLE_QUALITY)
 
 
-def pesq_nb(ref: np.ndarray, deg: np.ndarray, fs: int = WB_RATE) -> float:
-    """Narrow-band PESQ (P.862 MOS-LQO, mapped) at 8 kHz; other rates are resampled with soxr first."""
-    return run_pesq(to_nb_rate(ref, fs), to_nb_rate(deg, fs), NB_RATE, "nb")
+NB_RATES = ("input", "8000")
+"""Values of the narrow-band protocol option `pesq_nb_rate`: the input's rate (the package's and torchmetrics'
+call, default) or 8 kHz after soxr resampling."""
+
+
+def pesq_nb(ref: np.ndarray, deg: np.ndarray, fs: int = WB_RATE, rate: str = "input") -> float:
+    """Narrow-band PESQ (P.862 MOS-LQO, mapped): `pesq.pesq(fs, ref, deg, "nb")` at the input's rate (8 or 16 kHz).
+
+    `rate="8000"` resamples both signals to 8 kHz with soxr first (any input rate). InputError for a rate the
+    package does not take; Unavailable when PESQ cannot score the pair.
+    """
+    if rate == "8000":
+        return run_pesq(to_nb_rate(ref, fs), to_nb_rate(deg, fs), NB_RATE, "nb")
+    if rate != "input":
+        raise InputError(f"pesq_nb_rate must be one of {', '.join(NB_RATES)}, not {rate!r}")
+    if int(fs) not in (NB_RATE, WB_RATE):
+        raise InputError(f"narrow-band PESQ needs 8000 or 16000 Hz audio, got {fs} Hz (resample first, or use "
+                         "--pesq-nb-rate 8000)")
+    return run_pesq(ref, deg, int(fs), "nb")
 
 
 class PESQ(SpeechMetric):
@@ -97,24 +116,29 @@ class PESQ(SpeechMetric):
 
 
 class PESQNarrowBand(SpeechMetric):
-    """Narrow-band PESQ (P.862) at 8 kHz; 16 kHz input is resampled with soxr first."""
+    """Narrow-band PESQ (P.862) at the input's rate, as the pesq package and torchmetrics call it (variant: 8 kHz)."""
 
     name: ClassVar[str] = "pesq_nb"
     higher_is_better: ClassVar[bool] = True
     display_name: ClassVar[str] = "PESQ-NB"
     precision: ClassVar[int] = 2
-    description: ClassVar[str] = "narrow-band PESQ (ITU-T P.862) at 8 kHz (soxr HQ resampling), pesq package"
-    protocol: ClassVar[str] = "ITU-T P.862 narrow-band PESQ at 8 kHz (pesq package)"
+    description: ClassVar[str] = "narrow-band PESQ (ITU-T P.862) at the input's rate (8 or 16 kHz), pesq package"
+    protocol: ClassVar[str] = "ITU-T P.862 narrow-band PESQ (pesq package)"
+    variant_defaults: ClassVar[dict[str, Any]] = {"pesq_nb_rate": "input"}
 
-    def score(self, ref: np.ndarray, deg: np.ndarray, fs: int) -> tuple[float, dict[str, Any]]:
-        details: dict[str, Any] = {"pesq_mode": "nb", "pesq_sample_rate": NB_RATE,
+    def score(self, ref: np.ndarray, deg: np.ndarray, fs: int, pesq_nb_rate: str = "input") -> tuple[float, dict[str, Any]]:
+        """PESQ-NB at the input's rate, or at 8 kHz after soxr with `pesq_nb_rate="8000"`; the rate in the details."""
+        rate = str(pesq_nb_rate)
+        details: dict[str, Any] = {"pesq_mode": "nb", "pesq_nb_rate": rate,
                                    "implementation": f"pesq {package_version('pesq')}"}
-        if int(fs) != NB_RATE:
+        if rate == "8000" and int(fs) != NB_RATE:
+            details["pesq_sample_rate"] = NB_RATE
             details["resampled"] = f"{fs} Hz -> {NB_RATE} Hz with soxr {package_version('soxr')} (quality {RESAMPLE_QUALITY})"
         else:
-            details["resampled"] = "no (input already at 8000 Hz)"
+            details["pesq_sample_rate"] = int(fs)
+            details["resampled"] = "no"
         try:
-            return pesq_nb(ref, deg, fs), details
+            return pesq_nb(ref, deg, fs, rate), details
         except Unavailable as exc:
             exc.details.update(details)
             raise

@@ -1,5 +1,5 @@
 """Noisy speech for the denoiser tests: real (espeak-ng) speech after 0.5 s of silence, so the leading frames hold
-noise only (the assumption of WildTalker's MSS), mixed with seeded white or pink noise at 5 dB."""
+noise only (the assumption of WildTalker's MSS), or from t = 0, mixed with seeded white, pink or hum noise."""
 
 from __future__ import annotations
 
@@ -26,10 +26,15 @@ def si_sdr_db(ref: np.ndarray, est: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(target**2) / np.sum((est - target) ** 2)))
 
 
-def make_mixture(kind: str, snr: float = 5.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(clean, noisy) float32: 0.5 s silence + speech + 0.1 s silence, noise scaled to `snr` dB over the clip."""
+def make_mixture(kind: str, snr: float = 5.0, seed: int = 0, lead: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, noisy) float32: `lead` s of silence + speech + 0.1 s silence, noise scaled to `snr` dB over the clip.
+
+    `lead=0` also trims espeak's own leading silence, so the speech starts at t = 0 (a recording cut mid-sentence).
+    """
     speech = synthesize(TEXT).astype(np.float64)
-    clean = np.concatenate([np.zeros(SR // 2), speech, np.zeros(SR // 10)])
+    if lead == 0:
+        speech = speech[np.flatnonzero(np.abs(speech) > 1e-3)[0]:]
+    clean = np.concatenate([np.zeros(int(lead * SR)), speech, np.zeros(SR // 10)])
     noise = make_noise(kind, len(clean), np.random.default_rng(seed)).astype(np.float64)
     noise *= np.sqrt(np.sum(clean**2) / (np.sum(noise**2) * 10 ** (snr / 10)))
     return clean.astype(np.float32), (clean + noise).astype(np.float32)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from talkbench.core.errors import BenchError
 from talkbench.core.method import Configurable, Enhancer
-from talkbench.core.metric import MetricResult
+from talkbench.core.metric import MetricContext, MetricResult
 from talkbench.core.task import Task
 from talkbench.core.types import Audio
 from talkbench.datasets.cards import load_speech
@@ -94,26 +94,50 @@ def _enhance_stage(job: JobContext, speech: "SpeechSet", key: str) -> tuple[list
 
 def _score_utterances(job: JobContext, speech: "SpeechSet", enhanced: list[np.ndarray]) -> tuple[dict[str, list[MetricResult]], float]:
     previous = _load_per_utterance(job.run_dir) if job.spec.overwrite != "always" else {}
+    protocols = _stored_protocols(job.run_dir) if previous else {}
+    ctx = MetricContext(options=dict(job.spec.metric_options))
     t0 = time.perf_counter()
     per_item: dict[str, list[MetricResult]] = {}
+
+    def reusable(name: str) -> bool:
+        return name in previous and len(previous[name]) == len(speech.utterances) and not np.isnan(previous[name]).any()
+
     for name, cls in job.metric_classes.items():
-        if name in previous and len(previous[name]) == len(speech.utterances) and not np.isnan(previous[name]).any():
-            per_item[name] = [MetricResult(name, float(v)) for v in previous[name]]
-            continue
         metric = cls()
+        # Stored values are reused only when they were scored under the same protocol variant (e.g. PESQ-NB's rate).
+        if reusable(name) and all(protocols.get(name, {}).get(k) == v for k, v in metric.variant(ctx.options).items()):
+            per_item[name] = [MetricResult(name, float(v), details=dict(protocols.get(name, {}))) for v in previous[name]]
+            continue
         results = []
         for u, out in tqdm(list(zip(speech.utterances, enhanced)), desc=f"{name} {job.spec.method}", unit="utt", leave=False, disable=None):
             pred = Audio(out, speech.sample_rate, source=f"{job.spec.method}:{u.id}")
             ref = Audio(u.clean, speech.sample_rate, source=f"{speech.name}:{u.id} (clean)")
             try:
-                results.append(metric.compute(pred, ref))
+                results.append(metric.compute(pred, ref, ctx))
             except BenchError as exc:
                 results.append(MetricResult.unavailable(name, str(exc)))
         per_item[name] = results
-    for name, values in previous.items():  # values scored earlier in this execution stay in its run directory
-        if name not in per_item and len(values) == len(speech.utterances) and not np.isnan(values).any():
-            per_item[name] = [MetricResult(name, float(v)) for v in values]
+    for name in previous:  # values scored earlier in this execution stay in its run directory
+        if name not in per_item and reusable(name):
+            per_item[name] = [MetricResult(name, float(v), details=dict(protocols.get(name, {}))) for v in previous[name]]
     return per_item, time.perf_counter() - t0
+
+
+AGGREGATE_KEYS = ("items", "utterances", "condition", "unavailable_items", "unavailable_example")
+"""Details `_aggregate` writes per condition: not part of a metric's protocol."""
+
+
+def _stored_protocols(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per metric, the protocol details stored with its values in this execution's metrics.json ({} when absent)."""
+    def load() -> dict[str, dict[str, Any]]:
+        try:
+            stored = json.loads((run_dir / "metrics.json").read_text()).get("conditions", {}).get("all", {})
+        except (OSError, ValueError, AttributeError) as exc:
+            raise DamagedEntry(f"{run_dir / 'metrics.json'} is not a metrics file ({exc})") from None
+        return {name: {k: v for k, v in (m.get("details") or {}).items() if k not in AGGREGATE_KEYS}
+                for name, m in stored.items() if isinstance(m, dict)}
+
+    return guarded_read(run_dir, STORED_VALUES[:1], load, what=f"stored metrics of {run_dir}") or {}
 
 
 def _aggregate(job: JobContext, speech: "SpeechSet", per_item: dict[str, list[MetricResult]], condition: str) -> dict[str, MetricResult]:

@@ -41,3 +41,16 @@ def test_metrics_scored_later_join_the_stored_ones(tiny_cards: Path) -> None:
     stored = json.loads((first.run_dir / "metrics.json").read_text())["conditions"]["all"]
     assert set(stored) == {"si_sdr", "stoi"} and stored["si_sdr"]["value"] == first.metrics["si_sdr"].value
     assert "| condition | stoi | si_sdr |" in (first.run_dir / "report.md").read_text()
+
+
+def test_a_metric_variant_is_scored_anew_and_recorded(tiny_cards: Path) -> None:
+    store = Store()
+    (default,) = run_jobs([enhance("passthrough", metrics=("pesq_nb",))], store)
+    (resampled,) = run_jobs([enhance("passthrough", metrics=("pesq_nb",), metric_options={"pesq_nb_rate": "8000"})], store)
+    assert resampled.run_dir == default.run_dir  # the same execution: only the metric's protocol changed
+    assert default.metrics["pesq_nb"].details["pesq_nb_rate"] == "input"
+    assert resampled.metrics["pesq_nb"].details["pesq_nb_rate"] == "8000"
+    assert resampled.metrics["pesq_nb"].value != default.metrics["pesq_nb"].value
+    (again,) = run_jobs([enhance("passthrough", metrics=("pesq_nb",), metric_options={"pesq_nb_rate": "8000"})], store)
+    assert again.metrics["pesq_nb"].value == resampled.metrics["pesq_nb"].value  # reused, protocol kept
+    assert again.metrics["pesq_nb"].details["pesq_nb_rate"] == "8000"

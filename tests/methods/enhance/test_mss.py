@@ -28,7 +28,7 @@ def _mss_reference(noisy: np.ndarray, scales, alpha: float, noise_seconds: float
 
 def test_mss_matches_equations_1_and_2(white) -> None:
     _, noisy = white
-    cfg = mss_mod.MSSConfig()
+    cfg = mss_mod.MSSConfig(noise_from="leading")  # the paper's noise: the leading frames
     out = mss_mod.MSS(cfg).denoise(noisy, SR)
     ref = _mss_reference(noisy, cfg.parsed_scales(), cfg.alpha, cfg.noise_seconds)
     np.testing.assert_allclose(out, ref, atol=1e-6)

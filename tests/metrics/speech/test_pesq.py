@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pesq as pesq_pkg
+import pytest
 import soxr
 
+from talkbench.core.errors import InputError
+from talkbench.core.metric import MetricContext
 from talkbench.core.types import Audio
 from talkbench.metrics.speech.composite import CBAK, COVL, CSIG
 from talkbench.metrics.speech.pesq import PESQ, PESQNarrowBand, pesq_nb, pesq_wb
@@ -22,17 +25,36 @@ def test_pesq_wb_equals_package(noisy_pair: tuple[Audio, Audio]) -> None:
     assert PESQ.modality == "audio" and PESQ.precision == 2 and PESQ.higher_is_better
 
 
-def test_pesq_nb_equals_package_at_8k(noisy_pair: tuple[Audio, Audio]) -> None:
+def test_pesq_nb_default_is_the_package_at_the_input_rate(noisy_pair: tuple[Audio, Audio]) -> None:
+    pred, ref = noisy_pair
+    expected = pesq_pkg.pesq(FS, f64(ref), f64(pred), "nb")  # what pesq and torchmetrics give on 16 kHz audio
+    result = PESQNarrowBand().compute(pred, ref)
+    assert result.value == expected
+    assert pesq_nb(f64(ref), f64(pred), FS) == expected
+    assert result.details["pesq_mode"] == "nb" and result.details["pesq_nb_rate"] == "input"
+    assert result.details["pesq_sample_rate"] == FS and result.details["resampled"] == "no"
+    assert result.name == "pesq_nb" and PESQNarrowBand.variant_defaults == {"pesq_nb_rate": "input"}
+    ref8 = soxr.resample(f64(ref), FS, 8000, quality="HQ")
+    deg8 = soxr.resample(f64(pred), FS, 8000, quality="HQ")
+    at8 = PESQNarrowBand().compute(audio(deg8, "noisy8.wav", 8000), audio(ref8, "clean8.wav", 8000))
+    assert at8.value == pesq_pkg.pesq(8000, ref8.astype(np.float32).astype(np.float64),
+                                      deg8.astype(np.float32).astype(np.float64), "nb")
+    assert at8.details["pesq_sample_rate"] == 8000
+    with pytest.raises(InputError, match="8000 or 16000 Hz"):
+        pesq_nb(f64(ref), f64(pred), 22050)
+
+
+def test_pesq_nb_resampled_to_8k_is_a_recorded_variant(noisy_pair: tuple[Audio, Audio]) -> None:
     pred, ref = noisy_pair
     ref8 = soxr.resample(f64(ref), FS, 8000, quality="HQ")
     deg8 = soxr.resample(f64(pred), FS, 8000, quality="HQ")
     expected = pesq_pkg.pesq(8000, ref8, deg8, "nb")
-    result = PESQNarrowBand().compute(pred, ref)
-    assert result.value == expected
-    assert pesq_nb(f64(ref), f64(pred), FS) == expected
-    assert pesq_nb(ref8, deg8, 8000) == expected  # already at 8 kHz: no resampling
-    assert result.details["pesq_mode"] == "nb" and "soxr" in result.details["resampled"]
-    assert result.name == "pesq_nb"
+    result = PESQNarrowBand().compute(pred, ref, MetricContext(options={"pesq_nb_rate": "8000"}))
+    assert result.value == expected and pesq_nb(f64(ref), f64(pred), FS, "8000") == expected
+    assert pesq_nb(ref8, deg8, 8000, "8000") == expected  # already at 8 kHz: no resampling
+    assert result.details["pesq_nb_rate"] == "8000" and result.details["pesq_sample_rate"] == 8000
+    assert "soxr" in result.details["resampled"]
+    assert result.value != PESQNarrowBand().compute(pred, ref).value  # the two protocols differ
 
 
 def test_silence_makes_pesq_unavailable_not_zero(speech: np.ndarray) -> None:
