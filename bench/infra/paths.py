@@ -52,6 +52,11 @@ def cards_override() -> Path | None:
     return Path(env) if env else None
 
 
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under `folder` (0 when it does not exist)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
 def input_file(path: str | Path) -> Path:
     """`path` as a readable, non-empty file; InputError naming it (missing, a directory, empty) otherwise."""
     path = Path(path).expanduser()
