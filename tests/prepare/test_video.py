@@ -54,3 +54,29 @@ def test_preparing_from_another_video_is_a_new_version(tmp_path: Path, bench_hom
     assert new.dataset_sha == load_dataset("may", "smoke").meta["content_sha256"] != old.dataset_sha
     assert main(["data", "prepare", "--card", "may", "--video", str(second), "--no-annotate"]) == 0
     assert "new dataset version" not in capsys.readouterr().out  # the same content again: the same version
+
+
+def test_nearest_frames_by_timestamp() -> None:
+    from talkbench.prepare.video import nearest_frames
+
+    thirty = np.arange(60) / 30  # 2 s at 30 fps -> 50 frames at 25 fps: frame k shows source frame round(k * 1.2)
+    assert np.array_equal(nearest_frames(thirty, 2.0, 25.0), np.round(np.arange(50) * 1.2 + 1e-9).astype(int))
+    # a phone's variable rate: 30 fps with frames 3 and 4 dropped; the timestamps, not the indices, decide
+    phone = np.delete(np.arange(12) / 30, [3, 4])
+    picked = nearest_frames(phone, 12 / 30, 25.0)
+    # 0.12 s is nearer the frame after the gap (5/30) than the one before it (2/30)
+    assert np.allclose(phone[picked] * 30, [0, 1, 2, 5, 5, 6, 7, 8, 10, 11], atol=1e-9)
+    assert np.array_equal(nearest_frames(np.array([0.0]), 0.2, 25.0), np.zeros(5, int))
+
+
+def test_frames_already_at_the_rate_are_kept_as_they_are() -> None:
+    from talkbench.prepare.video import conform_frames
+
+    frames = np.arange(50, dtype=np.uint8).reshape(50, 1, 1, 1).repeat(3, axis=3)
+    jitter = np.arange(50) / 25 + np.random.default_rng(0).uniform(-1e-4, 1e-4, 50)  # container rounding
+    kept, notes = conform_frames(frames, jitter, 25.0, 25.0, "v.mp4")
+    assert kept is frames and notes == []
+    converted, notes = conform_frames(frames, np.arange(50) / 25, 25.0, 30.0, "v.mp4")
+    assert len(converted) == 60 and notes[0].startswith("v.mp4: 25 fps converted to 30 fps (60 frames): each frame is the "
+                                                        "source frame nearest in time")
+
