@@ -80,3 +80,29 @@ def test_frames_already_at_the_rate_are_kept_as_they_are() -> None:
     assert len(converted) == 60 and notes[0].startswith("v.mp4: 25 fps converted to 30 fps (60 frames): each frame is the "
                                                         "source frame nearest in time")
 
+
+def test_a_30_fps_video_with_44k_audio_stays_in_sync(tmp_path: Path, bench_home: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Frame i of the source shows i in binary (eight 4 px stripes, white for a 1 bit); a beep sounds at 1.0 s.
+    At 25 fps, frame k must show source frame round(1.2 k) and the beep must start at sample 16000 of the 16 kHz
+    audio, i.e. under frame 25."""
+    rate, seconds = 44100, 3.0
+    count = int(30 * seconds)
+    bits = (np.arange(count)[:, None] >> np.arange(8)[None, :]) & 1  # [T, 8]
+    frames = np.ascontiguousarray(np.broadcast_to((bits * 255).astype(np.uint8).repeat(4, axis=1)[:, None, :, None],
+                                                  (count, 32, 32, 3)))
+    audio = np.zeros(int(rate * seconds), np.float32)
+    audio[rate: rate + 441] = 0.8 * np.sin(np.arange(441) * 2 * np.pi * 1000 / rate)  # a 10 ms beep at 1.0 s
+    write_video(tmp_path / "v30.mp4", frames, 30, audio, sample_rate=rate, crf=0)
+    assert main(["data", "prepare", "--name", "sync", "--video", str(tmp_path / "v30.mp4"), "--no-annotate"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {tmp_path / 'v30.mp4'}: 30 fps converted to 25 fps (75 frames)" in out
+    assert f"note: {tmp_path / 'v30.mp4'}: resampled 44100 Hz -> 16000 Hz" in out
+    from talkbench.datasets.cards import get_card, load_dataset
+
+    clip = load_dataset("sync", "paper")
+    assert get_card("sync").user and clip.num_frames == 75 and clip.fps == 25 and len(clip.audio) == 48000
+    shown = ((clip.frames[:, 16, 2::4, 0] > 127) * (1 << np.arange(8))).sum(axis=1)
+    assert np.abs(shown - np.round(np.arange(75) * 1.2)).max() <= 0  # the nearest source frame, exactly
+    onset = int(np.argmax(np.abs(clip.audio) > 0.2))
+    assert abs(onset - 16000) <= 16  # within 1 ms: the beep stays at 1.0 s, under frame 25
