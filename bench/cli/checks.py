@@ -116,6 +116,7 @@ def check_prepare(args: argparse.Namespace) -> None:
     check_number("--max-missing", args.max_missing, 0.0, 1.0)
     check_number("--focal", args.focal, 0.0, low_open=True)
     check_number("--stabilizer-iters", args.stabilizer_iters, 1)
+    check_number("--fps", args.fps, 0.0, 120.0, low_open=True)
     if args.landmarks:
         from talkbench.perception.landmarks import BACKENDS
 

@@ -1,36 +1,51 @@
-"""`bench data prepare`: a dataset card's clip from a local video, an official data directory or a speech corpus."""
+"""`bench data prepare`: a dataset card's clip from a local video, an official data directory or a speech corpus, or a
+user's own video under a name of its own (`--name`: a user card); `bench data list` / `remove` are in `data_admin`."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
-from talkbench.cli import checks
+from talkbench.cli import checks, data_admin
 from talkbench.cli.help import add_command
 from talkbench.core.errors import BenchError
 
 if TYPE_CHECKING:
+    from talkbench.core.types import Clip
+    from talkbench.datasets.cards import Card
     from talkbench.prepare.options import PreprocessOptions
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register `bench data prepare`."""
-    p = add_command(sub, "data", "dataset preparation (bench data prepare)",
+    """Register `bench data prepare`, `list` and `remove`."""
+    p = add_command(sub, "data", "datasets on disk: prepare, list, remove",
                     "Dataset preparation. `bench data prepare` turns a local video, an official NeRF data directory or "
-                    "a speech corpus\ninto a dataset card's clip under $BENCH_HOME (see `bench list datasets` for the cards).",
-                    ["bench data prepare --card may --video may.mp4", "bench data prepare --card may --for synctalk"])
-    dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="prepare: make a card's clip")
+                    "a speech corpus\ninto a dataset card's clip under $BENCH_HOME (see `bench list datasets` for the cards), "
+                    "or your own video into a\ndataset of its own (--name); `bench data list` shows what is prepared, "
+                    "`bench data remove` deletes your own.",
+                    ["bench data prepare --card may --video may.mp4", "bench data prepare --name me --video me.mp4",
+                     "bench data list", "bench data remove me"])
+    dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION",
+                            help="prepare: make a card's clip (or your own video's); list: what is on disk; remove: delete "
+                                 "your own dataset")
     q = add_command(dsub, "prepare", "turn a local video (or an official NeRF data directory) into a card's clip",
                     "Turn a local video (or an official ER-NeRF/RAD-NeRF/AD-NeRF data directory, or a speech corpus) "
                     "into a card's clip:\n25 fps, 16 kHz mono, a train/test split and the annotations the NeRF methods "
                     "need (landmarks, head pose,\nmasks, background). Pass exactly one of --video and --official-dir "
                     "(or --path for speech-corpus cards);\n--for METHOD adds only what METHOD needs and the card's "
-                    "prepared clip lacks.",
+                    "prepared clip lacks. --name NAME --video PATH makes your own\nvideo a dataset called NAME (a card in "
+                    "$BENCH_HOME/cards/; bench run --dataset NAME then uses it).",
                     ["bench data prepare --card may --video may.mp4",
-                     "bench data prepare --card may --video may.mp4 --landmarks fan --device cuda",
+                     "bench data prepare --name me --video me.mp4 --fps 25",
                      "bench data prepare --card may --official-dir ER-NeRF/data/may",
                      "bench data prepare --card voicebank-demand --path VoiceBank-DEMAND/"])
-    q.add_argument("--card", required=True, metavar="NAME", help="the dataset card to prepare (bench list datasets names them)")
+    q.add_argument("--card", metavar="NAME", help="the dataset card to prepare (bench list datasets names them; "
+                   "give this or --name)")
+    q.add_argument("--name", metavar="NAME", help="prepare --video as your own dataset NAME (letters, digits, - and _): "
+                   "writes the card $BENCH_HOME/cards/NAME.toml and replaces the data of an earlier NAME; a shipped "
+                   "card's name is refused")
+    q.add_argument("--fps", type=float, metavar="FPS", help="frame rate of the prepared clip with --name (default 25); "
+                   "another source rate is converted by taking the frame nearest in time to each timestamp")
     q.add_argument("--video", metavar="FILE", help="the talking-portrait video (video cards)")
     q.add_argument("--official-dir", metavar="DIR", help="a directory made by the official ER-NeRF/RAD-NeRF/AD-NeRF scripts "
                    "(transforms_*.json, ori_imgs/, parsing/, bc.jpg, aud.wav, ...) instead of --video")
@@ -62,6 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "tracker: auto (CUDA when present), cpu, cuda or cuda:N")
     q.add_argument("--no-annotate", action="store_true", help="store frames and audio only (no landmarks, pose, masks, background)")
     q.set_defaults(func=cmd_data)
+    data_admin.add_parsers(dsub)
 
 
 def _wanted_for(method: str) -> tuple[str, ...]:
@@ -94,25 +110,38 @@ def _prepare_options(args: argparse.Namespace, base: PreprocessOptions) -> Prepr
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Prepare a dataset card's clip from a local video or an official data directory (or a speech corpus);
-    `--for METHOD` makes what the method needs, adding only what a prepared clip of the card lacks."""
+    """Prepare a dataset card's clip from a local video or an official data directory (or a speech corpus), or the
+    user's own video as a dataset of its own (`--name`); `--for METHOD` makes what the method needs, adding only what a
+    prepared clip of the card lacks."""
     from talkbench.datasets.cards import get_card
     from talkbench.prepare.options import PreprocessOptions
     from talkbench.prepare.preprocess import requested_annotations
     from talkbench.prepare.video import complete_prepared, prepare_speech_corpus, prepare_video, prepared_from, prepared_options
 
     checks.check_prepare(args)
-    if get_card(args.card).kind == "speech-corpus":
+    if (args.card is None) == (args.name is None):
+        raise BenchError("pass --card NAME (a card of bench list datasets) or --name NAME (your own video as dataset NAME), "
+                         "one of them")
+    card = _own_card(args) if args.name is not None else get_card(args.card)
+    if args.name is None:
+        if args.fps is not None:
+            raise BenchError(f"--fps sets the frame rate of your own dataset (--name); card {card.name!r} has its own "
+                             f"({card.data.get('fps', 25)} fps)")
+        if card.user and (args.video or args.official_dir):
+            raise BenchError(f"card {card.name!r} is your own: bench data prepare --name {card.name} --video PATH prepares "
+                             f"it again")
+    name = card.name
+    if card.kind == "speech-corpus":
         if not args.path:
-            raise BenchError(f"card {args.card!r} is a speech corpus: pass --path DIR")
-        speech, notes = prepare_speech_corpus(args.card, args.path)
+            raise BenchError(f"card {name!r} is a speech corpus: pass --path DIR")
+        speech, notes = prepare_speech_corpus(name, args.path)
         for note in notes:
             print(f"note: {note}")
         print(f"prepared {speech.name}: {len(speech.utterances)} utterances, conditions {', '.join(speech.conditions())}")
         return 0
     wanted = _wanted_for(args.for_method) if args.for_method else None
     if (args.video and args.official_dir) or (not args.video and not args.official_dir and wanted is None):
-        raise BenchError(f"card {args.card!r} is a video dataset: pass --video PATH or --official-dir DIR (one of them)")
+        raise BenchError(f"card {name!r} is a video dataset: pass --video PATH or --official-dir DIR (one of them)")
     if wanted is not None and args.no_annotate:
         raise BenchError(f"--for {args.for_method} asks for annotations: drop --no-annotate")
     if args.morphable_model and args.head_pose == "template":
@@ -131,18 +160,20 @@ def cmd_data(args: argparse.Namespace) -> int:
         from talkbench.prepare.official_import import import_official
 
         options = _prepare_options(args, PreprocessOptions())
-        clip, notes = import_official(args.card, args.official_dir, options=options)
+        clip, notes = import_official(name, args.official_dir, options=options)
         if wanted is not None:  # what the official scripts do not make (SyncTalk's stabilized poses) is added by passes
-            clip, more, ran = complete_prepared(args.card, requested_annotations(options, wanted), options, label=args.for_method)
+            clip, more, ran = complete_prepared(name, requested_annotations(options, wanted), options, label=args.for_method)
             notes += more
-    elif args.video and not (wanted is not None and prepared_from(args.card, args.video, args.audio)):
+    elif args.video and not (wanted is not None and _prepared(card) and prepared_from(name, args.video, args.audio)):
         options = _prepare_options(args, PreprocessOptions())
-        clip, notes = prepare_video(args.card, args.video, args.audio, options=options, annotate=not args.no_annotate,
+        clip, notes = prepare_video(card, args.video, args.audio, options=options, annotate=not args.no_annotate,
                                     wanted=None if wanted is None else requested_annotations(options, wanted))
     else:  # --for on the card's prepared clip (from this video, or without --video): only what it lacks
-        options = _prepare_options(args, prepared_options(args.card))
-        clip, notes, ran = complete_prepared(args.card, requested_annotations(options, wanted or ()), options,
+        options = _prepare_options(args, prepared_options(name))
+        clip, notes, ran = complete_prepared(name, requested_annotations(options, wanted or ()), options,
                                              label=args.for_method)
+    if args.name is not None:
+        notes += _write_own_card(args, clip)
     for note in notes:
         print(f"note: {note}")
     if ran is not None:
@@ -159,4 +190,41 @@ def cmd_data(args: argparse.Namespace) -> int:
 
         for line in summary_lines(clip.meta.get("quality", {})):
             print(f"quality: {line}")
+    if args.name is not None:
+        print(f"dataset {clip.name}: run it with bench run --dataset {clip.name} --method static (bench data list shows it)")
     return 0
+
+
+def _own_card(args: argparse.Namespace) -> "Card":
+    """The user card `--name` prepares (not written until its clip is stored), after checking the flags that go with it."""
+    from talkbench.datasets.user_cards import check_name, user_card
+    from talkbench.prepare.video import TARGET_FPS
+
+    if args.card is not None:
+        raise BenchError("--card and --name: pass one (--name NAME prepares your own video as dataset NAME)")
+    if not args.video or args.official_dir or args.path:
+        raise BenchError(f"--name {args.name} prepares your own video: pass --video PATH (and not --official-dir / --path)")
+    check_name(args.name)
+    return user_card(args.name, args.video, args.audio, args.fps or TARGET_FPS, video_sha256="")
+
+
+def _write_own_card(args: argparse.Namespace, clip: "Clip") -> list[str]:
+    """Write the card of `--name` for its stored clip (its size and its sources' sha256); notes about it."""
+    from talkbench.datasets.user_cards import user_card, write_user_card
+
+    h, w = clip.resolution
+    card = user_card(clip.name, args.video, args.audio, clip.fps, video_sha256=str(clip.meta.get("source_sha256", "")),
+                     audio_sha256=clip.meta.get("source_audio_sha256"), size=(h, w))
+    path = write_user_card(card)
+    notes = [f"card {clip.name}: written to {path}"]
+    if h != w:
+        notes.append(f"{args.video}: frames are {w}x{h}, not square: the paper profile keeps them, the smaller profiles "
+                     f"resize them to a square (the aspect ratio is not kept)")
+    return notes
+
+
+def _prepared(card: "Card") -> bool:
+    """Whether the card is registered (a `--name` card is not before its first prepare) and has a prepared clip."""
+    from talkbench.datasets.cards import cards, prepared_dir
+
+    return card.name in cards() and (prepared_dir(card) / "clip.json").is_file()

@@ -16,7 +16,8 @@ from talkbench.core.errors import BenchError
 from talkbench.infra import numerics
 from talkbench.infra.cache_entry import cached
 from talkbench.infra.hashing import code_version, stable_hash
-from talkbench.infra.paths import cards_override, data_dir
+from talkbench.infra.notes import note
+from talkbench.infra.paths import cards_override, data_dir, user_cards_dir
 from talkbench.infra.resources import resource_files
 from talkbench.core.registry import Registry
 from talkbench.core.types import Clip
@@ -32,6 +33,8 @@ class Card:
     name: str
     path: Path
     data: dict[str, Any]
+    user: bool = False
+    """True for the user's own card (`$BENCH_HOME/cards/`, written by `bench data prepare --name`)."""
 
     @property
     def kind(self) -> str:
@@ -69,23 +72,50 @@ def _load_cards() -> Registry[Card]:
     override = cards_override()
     paths = sorted(override.glob("*.toml")) if override is not None else resource_files("cards", ".toml")
     for path in paths:
+        card = _read_card(path)
+        registry.register(card.name)(card)
+    for path in sorted(user_cards_dir().glob("*.toml")):
         try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise BenchError(f"{path}: invalid dataset card ({exc})") from exc
-        name = data.get("name", path.stem)
-        registry.register(name)(Card(name=name, path=path, data=data))
+            card = _read_card(path, user=True)
+        except BenchError as exc:  # one broken file of the user's must not stop every command
+            note(f"{exc}; skipped (bench data remove {path.stem} deletes it)")
+            continue
+        if card.name != path.stem:  # the name becomes a folder under $BENCH_HOME/data: only the file's own
+            note(f"{path}: user card named {card.name!r}, not {path.stem!r} like its file; skipped (rename one of them)")
+            continue
+        if card.name in registry:
+            note(f"{path}: user card {card.name!r} is named like a card read before it (a shipped one, or another file "
+                 "of yours); skipped (rename or delete the file)")
+            continue
+        registry.register(card.name)(card)
     return registry
 
 
+def _read_card(path: Path, user: bool = False) -> Card:
+    """Parse one card file; BenchError naming it when it is not valid TOML."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: invalid dataset card ({exc})") from exc
+    return Card(name=data.get("name", path.stem), path=path, data=data, user=user)
+
+
 _CARDS: Registry[Card] | None = None
+_CARDS_KEY: tuple[object, ...] = ()
 
 
 def cards() -> Registry[Card]:
-    """The registry of dataset cards (read once per process)."""
-    global _CARDS
-    if _CARDS is None:
-        _CARDS = _load_cards()
+    """The registry of dataset cards: the shipped ones (or `$BENCH_CARDS`) and the user's own. Read again when the
+    user cards' folder changes (a card written or removed; another `$BENCH_HOME`)."""
+    global _CARDS, _CARDS_KEY
+    folder = user_cards_dir()
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (cards_override(), folder, stamp)
+    if _CARDS is None or key != _CARDS_KEY:
+        _CARDS, _CARDS_KEY = _load_cards(), key
     return _CARDS
 
 

@@ -15,10 +15,15 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 def bench_home() -> Path:
     """Root of the results store, data cache and weights cache; `$BENCH_HOME` relocates all three."""
-    env = os.environ.get("BENCH_HOME")
-    root = Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("talkbench"))
-    where = f"BENCH_HOME={root}" if env else f"{root} (the default BENCH_HOME)"
+    root = home_path()
+    where = f"BENCH_HOME={root}" if os.environ.get("BENCH_HOME") else f"{root} (the default BENCH_HOME)"
     return _writable_folder(root, where, "point BENCH_HOME at a writable folder (it is created when missing)")
+
+
+def home_path() -> Path:
+    """Where $BENCH_HOME is, without creating or checking it (for readers that must not create it)."""
+    env = os.environ.get("BENCH_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("talkbench"))
 
 
 def weights_dir() -> Path:
@@ -46,10 +51,20 @@ def index_path() -> Path:
     return bench_home() / "results.sqlite"
 
 
+def user_cards_dir() -> Path:
+    """Where `bench data prepare --name` keeps the user's own dataset cards (not created here)."""
+    return home_path() / "cards"
+
+
 def cards_override() -> Path | None:
     """A folder of dataset cards replacing the shipped ones (`$BENCH_CARDS`, for tests and private cards)."""
     env = os.environ.get("BENCH_CARDS")
     return Path(env) if env else None
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under `folder` (0 when it does not exist)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
 
 
 def input_file(path: str | Path) -> Path:

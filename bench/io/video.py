@@ -17,6 +17,14 @@ from talkbench.infra.paths import input_file
 
 def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: bool = True) -> tuple[Video, list[str]]:
     """Decode all frames (RGB uint8) and, if present, the audio (16 kHz mono); errors name the file."""
+    video, _, notes = read_timed_video(path, with_audio=with_audio, resample_audio=resample_audio)
+    return video, notes
+
+
+def read_timed_video(path: str | Path, *, with_audio: bool = True,
+                     resample_audio: bool = True) -> tuple[Video, np.ndarray, list[str]]:
+    """`read_video`, plus each frame's presentation time in seconds from the start of the file's audio stream (from the
+    first frame when it has none): variable-frame-rate files (phones drop frames) keep their real timing this way."""
     path = input_file(path)
     notes: list[str] = []
     try:
@@ -25,7 +33,11 @@ def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: boo
                 raise InputError(f"{path}: no video stream")
             vstream = container.streams.video[0]
             fps = float(vstream.average_rate or vstream.guessed_rate or 0) or 25.0
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(vstream)]
+            frames, times = [], []
+            for f in container.decode(vstream):
+                frames.append(f.to_ndarray(format="rgb24"))
+                times.append(np.nan if f.time is None else float(f.time))
+            origin = _stream_start(container.streams.audio[0]) if container.streams.audio else None
         audio = None
         if with_audio:
             with av.open(str(path)) as container:
@@ -48,7 +60,17 @@ def read_video(path: str | Path, *, with_audio: bool = True, resample_audio: boo
         raise InputError(f"{path}: cannot decode video ({type(exc).__name__}: {exc})") from exc
     if not frames:
         raise InputError(f"{path}: no decodable frames")
-    return Video(frames=np.stack(frames), fps=fps, audio=audio, source=str(path)), notes
+    stamps = np.asarray(times, dtype=np.float64)
+    if not np.all(np.isfinite(stamps)) or np.any(np.diff(stamps) <= 0):  # no usable timestamps: the nominal rate
+        stamps = np.arange(len(frames)) / fps
+        origin = None
+    stamps = stamps - (stamps[0] if origin is None else origin)
+    return Video(frames=np.stack(frames), fps=fps, audio=audio, source=str(path)), stamps, notes
+
+
+def _stream_start(stream: av.stream.Stream) -> float:
+    """A stream's start time in seconds (0 when the container does not say)."""
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndarray | None = None,

@@ -26,9 +26,9 @@ What a prepared clip holds (on disk and as the `Clip` that `talkbench.datasets.c
 -----------------------------------------------------------------------------------------------
     $BENCH_HOME/data/<card>/prepared/          (`talkbench.datasets.cards.prepared_dir`; BENCH_HOME defaults
                                                 to the user cache dir, see talkbench.infra.paths)
-      clip.json    name, fps, sample_rate, n_train and `meta` (JSON)
-      arrays.npz   (numpy, no pickle; `talkbench.io.clip_store`)
-        frames            [T,H,W,3] uint8 RGB, 25 fps
+      clip.json    name, fps, sample_rate, n_train, num_frames, resolution, how each array is stored, and `meta`
+      frames.avi   frames            [T,H,W,3] uint8 RGB, 25 fps, lossless (`talkbench.io.clip_store`)
+      arrays.npz   (numpy, deflated, no pickle; masks bit-packed)
         audio             [N] float32, 16 kHz mono
         ann__landmarks    [T,68,2] float32, (x, y) pixels, iBUG order, missing frames interpolated
         ann__head_pose    [T,4,4] float32, head→camera, metres (OpenCV camera axes)

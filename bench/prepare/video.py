@@ -1,4 +1,10 @@
-"""`bench data prepare`: turn a local talking-portrait video into a Clip (25 fps, 16 kHz mono, split).
+"""`bench data prepare`: turn a local talking-portrait video into a Clip (the card's frame rate, 25 fps unless it says
+otherwise; 16 kHz mono; split).
+
+Another frame rate, constant (30 fps) or variable (a phone's 22.13 fps average), is converted by timestamp: each
+output frame is the source frame shown nearest to its time (`nearest_frames`), so frames are dropped or repeated, never
+blended, and the audio, resampled to 16 kHz on its own clock, stays in sync. A clip whose test split would be under
+`MIN_TEST_FRAMES` is refused (`check_length`).
 
 A video card's clip is then annotated for the NeRF methods (landmarks, head pose, head/torso masks,
 background, eye ratio; `talkbench.prepare.preprocess`, whose docstring gives the on-disk layout), unless
@@ -11,7 +17,6 @@ A directory made by the official ER-NeRF / RAD-NeRF / AD-NeRF scripts is importe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -23,37 +28,66 @@ from talkbench.datasets.cards import get_card, prepared_dir
 from talkbench.io.clip_store import load_clip, save_clip
 from talkbench.core.errors import BenchError, InputError
 from talkbench.io.audio import read_audio
-from talkbench.io.video import read_video
+from talkbench.io.video import read_timed_video
 from talkbench.core.types import MIN_TEST_FRAMES, Clip, SAMPLE_RATE, min_clip_frames
 
 if TYPE_CHECKING:
+    from talkbench.datasets.cards import Card
     from talkbench.prepare.options import PreprocessOptions
     from talkbench.datasets.speech_set import SpeechSet
 
 TARGET_FPS = 25.0
+"""The frame rate a video card's clip gets unless its card says otherwise (`fps`; `bench data prepare --name --fps`)."""
 
 
-def resample_frame_indices(num_frames: int, source_fps: float, target_fps: float = TARGET_FPS) -> np.ndarray:
-    """Indices of source frames nearest to each target-rate timestamp (frame-rate conversion by selection)."""
-    duration = num_frames / source_fps
-    count = int(np.floor(duration * target_fps + 1e-6))
-    return np.minimum(np.round(np.arange(count) * source_fps / target_fps).astype(int), num_frames - 1)
+def nearest_frames(times: np.ndarray, duration: float, fps: float) -> np.ndarray:
+    """Frame-rate conversion by timestamp: for each time k/fps in [0, duration), the index of the source frame whose
+    presentation time (`times`, seconds, increasing) is nearest; ties take the earlier frame."""
+    targets = np.arange(int(np.floor(duration * fps + 1e-6))) / fps
+    if len(times) < 2:
+        return np.zeros(len(targets), dtype=int)
+    right = np.clip(np.searchsorted(times, targets), 1, len(times) - 1)
+    left = right - 1
+    return np.where(targets - times[left] <= times[right] - targets, left, right)
 
 
-def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path | None = None,
+def conform_frames(frames: np.ndarray, times: np.ndarray, nominal_fps: float, fps: float,
+                   source: str) -> tuple[np.ndarray, list[str]]:
+    """`frames` at `fps`: kept as they are when they already come at that constant rate, otherwise resampled in time
+    by `nearest_frames` (the audio keeps its clock, so picture and sound stay aligned); a note says what was done."""
+    steps = np.diff(times)
+    step = float(np.median(steps)) if len(steps) else 1.0 / nominal_fps
+    if len(steps) and np.all(np.abs(steps - 1.0 / fps) <= 0.01 / fps):
+        return frames, []
+    variable = len(steps) and float(steps.max() - steps.min()) > 0.01 * step
+    rate = (f"a variable frame rate (average {nominal_fps:.2f} fps, frames {steps.min() * 1e3:.0f}-{steps.max() * 1e3:.0f} ms "
+            f"apart)" if variable else f"{nominal_fps:g} fps")
+    idx = nearest_frames(times, float(times[-1]) + step, fps)
+    kept = len(np.unique(idx))
+    return frames[idx], [f"{source}: {rate} converted to {fps:g} fps ({len(idx)} frames): each frame is the source frame "
+                         f"nearest in time to its timestamp, the audio keeps its clock ({len(frames) - kept} source frames "
+                         f"dropped, {len(idx) - kept} repeated)"]
+
+
+def prepare_video(card: "Card | str", video_path: str | Path, audio_path: str | Path | None = None,
                   out_dir: Path | None = None, options: "PreprocessOptions | None" = None,
                   annotate: bool = True, wanted: Iterable[str] | None = None) -> tuple[Clip, list[str]]:
     """Decode, conform, annotate (`talkbench.prepare.preprocess`, with `options`) and store a card's clip.
 
-    Returns it with notes of every conversion made. `annotate=False` stores frames and audio only; `wanted`
-    names the annotations to make (default: `talkbench.prepare.preprocess.requested_annotations(options)`).
+    `card` is a card or its name (a user's card before it is written: `talkbench.datasets.user_cards`); the clip gets
+    the card's frame rate (`fps`, default 25). Returns it with notes of every conversion made. `annotate=False` stores
+    frames and audio only; `wanted` names the annotations to make (default:
+    `talkbench.prepare.preprocess.requested_annotations(options)`).
     """
-    card = get_card(card_name)
+    from talkbench.prepare.preprocess import content_digest
+
+    card = get_card(card) if isinstance(card, str) else card
     if card.kind != "video":
         raise BenchError(f"card {card.name!r} is {card.kind}: it is generated, not prepared from a video")
     if not annotate and options is not None and options.audio_features:
         raise BenchError("--audio-features is stored with the annotations: drop --no-annotate")
-    video, notes = read_video(video_path)
+    fps = float(card.data.get("fps", TARGET_FPS))
+    video, times, notes = read_timed_video(video_path)
     if audio_path is not None:
         audio, anotes = read_audio(audio_path)
         notes += anotes
@@ -62,15 +96,12 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
         audio, audio_source = video.audio, str(video_path)
     else:
         raise InputError(f"{video_path}: no audio stream; pass --audio FILE")
-    frames = video.frames
-    if abs(video.fps - TARGET_FPS) > 1e-3:
-        idx = resample_frame_indices(len(frames), video.fps)
-        frames = frames[idx]
-        notes.append(f"{video_path}: {video.fps:g} fps converted to {TARGET_FPS:g} fps ({len(frames)} frames)")
-    check_length(len(frames), video.num_frames, video.fps, str(video_path))
-    video_seconds = len(frames) / TARGET_FPS
+    frames, fnotes = conform_frames(video.frames, times, video.fps, fps, str(video_path))
+    notes += fnotes
+    check_length(len(frames), video.num_frames, video.fps, str(video_path), fps)
+    video_seconds = len(frames) / fps
     audio_seconds = len(audio) / SAMPLE_RATE
-    if audio_seconds + 1.0 / TARGET_FPS < video_seconds:
+    if audio_seconds + 1.0 / fps < video_seconds:
         raise InputError(f"{audio_source}: audio is {audio_seconds:.2f} s, shorter than the video's {video_seconds:.2f} s")
     expected = int(round(video_seconds * SAMPLE_RATE))
     if len(audio) > expected:
@@ -80,35 +111,33 @@ def prepare_video(card_name: str, video_path: str | Path, audio_path: str | Path
     want = card.data.get("resolution", {}).get("expected")
     if want and (h, w) != (want, want):
         notes.append(f"{video_path}: frames are {w}x{h}, the papers used {want}x{want} for {card.name}")
-    digest = source_digest(video_path)
-    meta = {"source_video": str(video_path), "source_sha256": digest, "notes": notes, "card": card.name}
+    meta = {"source_video": str(video_path), "source_sha256": source_digest(video_path), "notes": notes, "card": card.name}
     if audio_path is not None:
         meta["source_audio"] = str(audio_path)
+        meta["source_audio_sha256"] = source_digest(audio_path)
     annotations: dict[str, np.ndarray] = {}
     if annotate:
         from talkbench.prepare.options import PreprocessOptions
-        from talkbench.prepare.preprocess import content_digest, preprocess
+        from talkbench.prepare.preprocess import preprocess
 
-        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=TARGET_FPS, wanted=wanted)
+        done = preprocess(frames, str(video_path), options or PreprocessOptions(), audio=audio, fps=fps, wanted=wanted)
         annotations = done.annotations
         notes += done.notes
         meta.update(done.meta)
-        meta["content_sha256"] = content_digest(frames, audio, annotations, meta)
-    else:
-        meta["content_sha256"] = digest if audio_path is None else hashlib.sha256(
-            digest.encode() + np.ascontiguousarray(audio).tobytes()).hexdigest()[:16]
-    clip = Clip(name=card.name, frames=frames, fps=TARGET_FPS, audio=audio, annotations=annotations, meta=meta)
+    meta["content_sha256"] = content_digest(frames, audio, annotations, meta)
+    clip = Clip(name=card.name, frames=frames, fps=fps, audio=audio, annotations=annotations, meta=meta)
     notes += store_version(clip, out_dir or prepared_dir(card))
     return clip, notes
 
 
-def check_length(frames_25: int, frames: int, fps: float, source: str) -> None:
-    """Refuse a clip whose test split (the last 1/11 of its `frames_25` frames at 25 fps) is under `MIN_TEST_FRAMES`."""
+def check_length(frames_out: int, frames: int, fps: float, source: str, target_fps: float = TARGET_FPS) -> None:
+    """Refuse a clip whose test split (the last 1/11 of its `frames_out` frames at `target_fps`) is under
+    `MIN_TEST_FRAMES`; `frames` at `fps` is what the source file holds (for the message)."""
     shortest = min_clip_frames()
-    if frames_25 < shortest:
+    if frames_out < shortest:
         raise InputError(f"{source}: {frames} frames at {fps:g} fps ({frames / fps:.2f} s) is too short: its test split "
                          f"(the last 1/11) needs at least {MIN_TEST_FRAMES} frames (one 5-frame SyncNet window), so a clip "
-                         f"needs at least {shortest} frames ({shortest / TARGET_FPS:g} s) at 25 fps")
+                         f"needs at least {shortest} frames ({shortest / target_fps:g} s) at {target_fps:g} fps")
 
 
 def store_version(clip: Clip, directory: Path) -> list[str]:
@@ -142,9 +171,12 @@ def _source(meta: dict) -> str:
     return str(meta.get("source_video") or meta.get("source_dir") or "an unknown source")
 
 
-def source_digest(video_path: str | Path) -> str:
-    """The first 16 hex digits of the video file's SHA-256 (`meta["source_sha256"]`)."""
-    return hashlib.sha256(Path(video_path).read_bytes()).hexdigest()[:16]
+def source_digest(path: str | Path) -> str:
+    """The SHA-256 of a source file (`meta["source_sha256"]`, `meta["source_audio_sha256"]` and a user card's
+    `source_sha256`), read in chunks: a long video need not fit in memory."""
+    from talkbench.infra.cache_entry import sha256_file
+
+    return sha256_file(Path(path))
 
 
 def _stored_meta(card_name: str, out_dir: Path | None = None) -> dict | None:
@@ -162,8 +194,15 @@ def prepared_from(card_name: str, video_path: str | Path, audio_path: str | Path
                   out_dir: Path | None = None) -> bool:
     """Whether the card's prepared clip was made from this video file (and this separate audio file, if any)."""
     meta = _stored_meta(card_name, out_dir)
-    return (meta is not None and meta.get("source_sha256") == source_digest(video_path)
-            and meta.get("source_audio") == (str(audio_path) if audio_path is not None else None))
+    if meta is None or not meta.get("source_sha256"):
+        return False
+    # clips prepared before the full digests were kept hold its first 16 hex digits
+    same_video = source_digest(video_path).startswith(str(meta["source_sha256"]))
+    if audio_path is None:
+        return same_video and meta.get("source_audio") is None
+    stored_audio = meta.get("source_audio_sha256")
+    return same_video and (source_digest(audio_path) == stored_audio if stored_audio
+                           else meta.get("source_audio") == str(audio_path))
 
 
 def prepared_options(card_name: str, out_dir: Path | None = None) -> "PreprocessOptions":

@@ -98,6 +98,7 @@ def _make_media(root: Path) -> dict[str, Path]:
     write_video(path("noface_long.mp4"), _noise_frames(50, 128), 25, _tone(2.0))
     write_video(path("three_frames.mp4"), _noise_frames(3, 32), 25, _tone(3 / 25))
     write_video(path("prep30.mp4"), _noise_frames(60, 32), 30, _tone(2.0))
+    write_video(path("prep30_44k.mp4"), _noise_frames(60, 32), 30, _tone(2.0, 44100), sample_rate=44100)
     write_video(path("prep_silent_video.mp4"), _noise_frames(50, 32), 25)
     path("empty.mp4").write_bytes(b"")
     path("garbage.mp4").write_bytes(np.random.default_rng(1).bytes(4000))
@@ -251,6 +252,22 @@ def _installed(name: str) -> Callable[[dict[str, Path], Path], None]:
     return check
 
 
+def _own_card(paths: dict[str, Path], home: Path) -> None:
+    """A user card `mine` (written the way `bench data prepare --name` writes it)."""
+    from talkbench.datasets.user_cards import user_card, write_user_card
+
+    write_user_card(user_card("mine", paths["prep30_mp4"], None, 25.0, "0" * 64, size=(32, 32)))
+
+
+def _no_own_card(paths: dict[str, Path], home: Path) -> None:
+    assert not (home / "cards" / "mine.toml").exists(), "a refused --name wrote its card"
+
+
+def _broken_user_card(paths: dict[str, Path], home: Path) -> None:
+    (home / "cards").mkdir(parents=True, exist_ok=True)
+    (home / "cards" / "broken.toml").write_text("name = [unclosed\n")
+
+
 def _absent(placeholder: str) -> Callable[[dict[str, Path], Path], None]:
     def check(paths: dict[str, Path], home: Path) -> None:
         assert not Path(placeholder.format(**paths)).exists(), f"{placeholder} was written"
@@ -275,6 +292,7 @@ ENHANCE = ["run", "--task", "enhance", "--method", "mss", "--dataset", "syntheti
            "--no-leaderboard"]
 SCORE = ["score", "--pred", "{v25_mp4}", "--ref", "{v25_mp4}"]
 PREP = ["data", "prepare", "--card", "may"]
+OWN = ["data", "prepare", "--name", "mine"]
 DENOISE = ["denoise", "{speech_wav}"]
 INSTALL = ["weights", "install"]
 UNKNOWN = r"unknown {kind} '{name}'; did you mean '{hint}'"
@@ -545,6 +563,43 @@ CASES: list[Case] = [
          r"{missing}.npy: no such file"),
     Case("prepare-audio-features-garbage", [*PREP, "--video", "{noface_long_mp4}", "--audio-features", "{garbage_npy}"], 1,
          r"{garbage_npy}: not a numpy .npy array"),
+    # --- bench data prepare --name (the user's own video), bench data list / remove
+    Case("prepare-card-and-name", [*PREP, "--name", "mine", "--video", "{prep30_mp4}"], 1,
+         r"pass --card NAME .* or --name NAME .*, one of them"),
+    Case("prepare-neither-card-nor-name", ["data", "prepare", "--video", "{prep30_mp4}"], 1,
+         r"pass --card NAME .* or --name NAME .*, one of them"),
+    Case("prepare-name-of-a-shipped-card", [*OWN[:-1], "may", "--video", "{prep30_mp4}"], 1,
+         r"--name may: a shipped dataset card has that name .*; choose another name"),
+    Case("prepare-name-not-a-word", [*OWN[:-1], "../up", "--video", "{prep30_mp4}"], 1,
+         r"--name '../up': use letters, digits, '-' and '_'"),
+    Case("prepare-name-without-video", OWN, 1, r"--name mine prepares your own video: pass --video PATH"),
+    Case("prepare-name-with-official-dir", [*OWN, "--official-dir", "{folder}"], 1,
+         r"--name mine prepares your own video: pass --video PATH \(and not --official-dir / --path\)"),
+    Case("prepare-fps-with-a-card", [*PREP, "--video", "{prep30_mp4}", "--fps", "30"], 1,
+         r"--fps sets the frame rate of your own dataset \(--name\); card 'may' has its own \(25 fps\)"),
+    Case("prepare-fps-zero", [*OWN, "--video", "{prep30_mp4}", "--fps", "0"], 1, r"--fps 0: must be a number in \(0, 120\]"),
+    Case("prepare-fps-text", [*OWN, "--video", "{prep30_mp4}", "--fps", "fast"], 2, r"invalid float value: 'fast'"),
+    Case("prepare-name-too-short", [*OWN, "--video", "{three_frames_mp4}", "--no-annotate"], 1,
+         r"{three_frames_mp4}: 3 frames at 25 fps \(0.12 s\) is too short: .*at least 45 frames \(1.8 s\) at 25 fps",
+         fresh_home=True, after=_no_own_card),
+    Case("prepare-name-too-short-at-30-fps", [*OWN, "--video", "{three_frames_mp4}", "--fps", "30", "--no-annotate"], 1,
+         r"{three_frames_mp4}: 3 frames .* needs at least 45 frames \(1.5 s\) at 30 fps", fresh_home=True),
+    Case("prepare-name-frame-rate-converted", [*OWN, "--video", "{prep30_44k_mp4}", "--no-annotate"], 0,
+         r"note: {prep30_44k_mp4}: 30 fps converted to 25 fps \(50 frames\): each frame is the source frame nearest in time",
+         fresh_home=True),
+    Case("prepare-name-audio-resampled", [*OWN, "--video", "{prep30_44k_mp4}", "--no-annotate"], 0,
+         r"note: {prep30_44k_mp4}: resampled 44100 Hz -> 16000 Hz", fresh_home=True),
+    Case("prepare-own-card-with-card", [*PREP[:-1], "mine", "--video", "{prep30_mp4}", "--no-annotate"], 1,
+         r"card 'mine' is your own: bench data prepare --name mine --video PATH prepares it again", fresh_home=True,
+         setup=_own_card),
+    Case("data-remove-a-shipped-card", ["data", "remove", "may"], 1,
+         r"may is a shipped dataset card: bench data remove deletes only your own cards"),
+    Case("data-remove-unknown", ["data", "remove", "mayy"], 1, _unknown("dataset", "mayy", "may")),
+    Case("data-list-with-a-broken-user-card", ["data", "list"], 0,
+         r"note: .*cards/broken.toml: invalid dataset card .*; skipped \(bench data remove broken deletes it\)",
+         fresh_home=True, setup=_broken_user_card),
+    Case("data-remove-a-broken-user-card", ["data", "remove", "broken"], 0, r"^removed dataset broken: .*broken.toml",
+         fresh_home=True, setup=_broken_user_card, after=lambda p, h: _absent(str(h / "cards" / "broken.toml"))(p, h)),
     Case("prepare-speech-corpus-without-path", ["data", "prepare", "--card", "voicebank-demand"], 1,
          r"card 'voicebank-demand' is a speech corpus: pass --path DIR"),
     Case("prepare-speech-corpus-path-is-a-file", ["data", "prepare", "--card", "voicebank-demand", "--path", "{afile}"], 1,

@@ -30,14 +30,14 @@ def garbage(path: Path) -> None:
 
 
 @pytest.mark.parametrize("target", ["render/frames.npy:zero", "train/frame.npy:garbage", "train/DONE.json:json",
-                                    "data:zero"])
+                                    "data/arrays.npz:zero", "data/frames.avi:garbage"])
 def test_damaged_cache_entry_is_recomputed_with_the_same_value(tiny_cards: Path, bench_home: Path, tmp_path: Path,
                                                                target: str, capsys: pytest.CaptureFixture[str]) -> None:
     store = Store()
     (first,) = run_jobs([spec("static", metrics=("psnr",))], store)
     where, how = target.split(":")
-    if where == "data":
-        damaged = only(bench_home / "data" / "synthetic-portrait") / "arrays.npz"
+    if where.startswith("data/"):
+        damaged = only(bench_home / "data" / "synthetic-portrait") / where.split("/")[1]
     else:
         stage, name = where.split("/")
         damaged = only(bench_home / "cache" / stage) / name
