@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from talkbench.methods.er_nerf.config import ERNeRFConfig
 from talkbench.methods.er_nerf.model import ERNeRFModel
-from talkbench.methods.nerf.config import SMOKE_SCHEDULE, TINY_SIZES
+from talkbench.methods.nerf.config import CPU_LONG_SCHEDULE, SMOKE_SCHEDULE, TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 
 SMOKE: dict[str, Any] = {
@@ -34,6 +34,14 @@ SMOKE: dict[str, Any] = {
     "head.grid.desired_resolution": 128,
 }
 """ER-NeRF's smoke profile (the `paper` profile is `ERNeRFConfig`'s defaults)."""
+
+CPU_LONG: dict[str, Any] = {
+    **CPU_LONG_SCHEDULE,
+    "head.grid.levels": 12,
+    "head.grid.base_resolution": 16,
+    "head.grid.desired_resolution": 256,
+}
+"""ER-NeRF's cpu-long profile: 256 px frames, the paper's 12 grid levels up to the frame's size."""
 
 TINY: dict[str, Any] = {**SMOKE, **TINY_SIZES}
 """The `tiny` profile: seconds on CPU, for the method-contract tests."""
@@ -45,4 +53,5 @@ class ERNeRF(NeRFMethod):
     name = "er-nerf"
     Config = ERNeRFConfig
     Model = ERNeRFModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "tiny": TINY}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "cpu-long": CPU_LONG,
+                                                              "tiny": TINY}

@@ -223,6 +223,27 @@ SMOKE_SCHEDULE: dict[str, int | float | str] = {
 }
 """The smoke profiles' shared schedule (overrides of a method's paper defaults)."""
 
+CPU_LONG_SCHEDULE: dict[str, int | float | str] = {
+    # CPU, under 20 minutes a method at 256 px on one core: the smoke schedule with five times the head steps, twice the
+    # rays per step and three times the learning rates (on real clips the smoke rates leave the head underfit:
+    # DESIGN.md, "Real footage"), importance samples on the head, finer grids.
+    **SMOKE_SCHEDULE,
+    "stages.iters": 3000,
+    "stages.lips_iters": 500,
+    "stages.torso_iters": 1000,
+    "stages.log_every": 25,
+    "sampling.num_rays": 2048,
+    "sampling.torso_num_rays": 4096,
+    "optim.lr": 3e-2,
+    "optim.lr_net": 5e-3,
+    "occupancy.resolution": 64,
+    "occupancy.warmup": 64,
+    "torso.grid.levels": 12,
+    "torso.grid.desired_resolution": 512,
+}
+"""The cpu-long profiles' shared schedule (overrides of a method's paper defaults): clearly closer to the papers than
+smoke, still on a CPU."""
+
 TINY_SIZES: dict[str, int] = {
     # A few steps of every stage at sizes a 64 px clip needs: plumbing checks (tests/kit), not quality.
     "stages.iters": 6,

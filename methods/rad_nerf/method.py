@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from talkbench.methods.nerf.config import SMOKE_SCHEDULE, TINY_SIZES
+from talkbench.methods.nerf.config import CPU_LONG_SCHEDULE, SMOKE_SCHEDULE, TINY_SIZES
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.rad_nerf.config import RADNeRFConfig
 from talkbench.methods.rad_nerf.model import RADNeRFModel
@@ -42,6 +42,18 @@ SMOKE: dict[str, Any] = {
 }
 """RAD-NeRF's smoke profile (the `paper` profile is `RADNeRFConfig`'s defaults)."""
 
+CPU_LONG: dict[str, Any] = {
+    **CPU_LONG_SCHEDULE,
+    "sampling.num_steps": 12,
+    "head.grid.levels": 10,
+    "head.grid.log2_hashmap_size": 16,
+    "head.grid.desired_resolution": 256,
+    "ambient_grid.levels": 8,
+    "ambient_grid.log2_hashmap_size": 14,
+    "ambient_grid.desired_resolution": 256,
+}
+"""RAD-NeRF's cpu-long profile: 256 px frames, finer 3D grids (its paper grids are 2^19 rows: too slow on a CPU)."""
+
 TINY: dict[str, Any] = {**SMOKE, **TINY_SIZES, "ambient_grid.levels": 4, "ambient_grid.desired_resolution": 64}
 """The `tiny` profile: the engine's tiny sizes on RAD-NeRF's smoke settings, plus a small ambient grid."""
 
@@ -52,4 +64,5 @@ class RADNeRF(NeRFMethod):
     name = "rad-nerf"
     Config = RADNeRFConfig
     Model = RADNeRFModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "tiny": TINY}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": SMOKE, "lipsync": SMOKE, "cpu-long": CPU_LONG,
+                                                              "tiny": TINY}

@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from talkbench.core.method import Capabilities
-from talkbench.methods.er_nerf.method import SMOKE, TINY
+from talkbench.methods.er_nerf.method import CPU_LONG, SMOKE, TINY
 from talkbench.methods.nerf.method import NeRFMethod
 from talkbench.methods.synctalk.config import SyncTalkConfig
 from talkbench.methods.synctalk.model import STABILIZED_POSES, SyncTalkModel
@@ -48,7 +48,8 @@ class SyncTalk(NeRFMethod):
     name = "synctalk"
     Config = SyncTalkConfig
     Model = SyncTalkModel
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": dict(SMOKE), "lipsync": dict(SMOKE), "tiny": dict(TINY)}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"smoke": dict(SMOKE), "lipsync": dict(SMOKE),
+                                                              "cpu-long": dict(CPU_LONG), "tiny": dict(TINY)}
     """SyncTalk's public training settings are ER-NeRF's, so are its smoke and tiny settings."""
 
     def capabilities(self) -> Capabilities:

@@ -102,7 +102,7 @@ def test_registered_with_documented_config_and_profiles(name: str) -> None:
             elif f.name not in documented:
                 undocumented.append(f"{config_cls.__name__}.{f.name}")
     assert not undocumented, f"fields without a docstring: {sorted(undocumented)}"
-    assert set(cls.profiles) == {"smoke", "lipsync", "tiny"}, "the paper profile is the Config's defaults, written once"
+    assert set(cls.profiles) == {"smoke", "lipsync", "cpu-long", "tiny"}, "the paper profile is the Config's defaults, written once"
     assert cls.profiles["lipsync"] == cls.profiles["smoke"], "the lipsync profile changes the data, not the schedule"
     leaves = cls.Config().leaves()
     for profile in cls.profiles.values():
