@@ -476,7 +476,7 @@ CASES: list[Case] = [
     Case("leaderboard-unknown-task", ["leaderboard", "--task", "reconstrct"], 1, _unknown("task", "reconstrct", "reconstruct")),
     Case("leaderboard-unknown-dataset", ["leaderboard", "--dataset", "synthetic-portriat"], 1,
          _unknown("dataset", "synthetic-portriat", "synthetic-portrait")),
-    Case("leaderboard-unknown-profile", ["leaderboard", "--profile", "fast"], 1, r"--profile 'fast'.*smoke, lipsync, paper"),
+    Case("leaderboard-unknown-profile", ["leaderboard", "--profile", "fast"], 1, r"--profile 'fast'.*smoke, lipsync, cpu-long, paper"),
     Case("leaderboard-unknown-ablation", ["leaderboard", "--ablation", "wildtalkr"], 1,
          _unknown("method", "wildtalkr", "wildtalker")),
     Case("leaderboard-unknown-format", ["leaderboard", "--format", "pdf"], 2, r"invalid choice: 'pdf'"),

@@ -23,7 +23,7 @@ def test_list_config_er_nerf_shows_keys_types_defaults_per_profile_and_docs(caps
     assert code == 0
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("KEY"))
-    assert header.split() == ["KEY", "TYPE", "PAPER", "SMOKE", "LIPSYNC", "TINY", "ALLOWED"]
+    assert header.split() == ["KEY", "TYPE", "PAPER", "SMOKE", "LIPSYNC", "CPU-LONG", "TINY", "ALLOWED"]
     row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["optim.lr"])
     assert lines[row].split()[1:4] == ["float", "0.01", "="]  # smoke keeps the paper's learning rate
     assert lines[row + 1].startswith("    ") and "earning rate" in lines[row + 1]

@@ -25,7 +25,7 @@ def test_the_card_says_what_the_video_is(bench_home: Path) -> None:
     assert data["kind"] == "video" and data["tasks"] == ["reconstruct", "lipsync"] and data["fps"] == 30.0
     assert data["description"] == "user video from /videos/me.mp4" and data["licence"] == "the user's own"
     assert data["source_sha256"] == "ab" * 32 and data["audio_sha256"] == "cd" * 32 and data["sample_rate"] == 16000
-    assert data["resolution"] == {"expected": 480, "smoke": 128, "lipsync": 256, "paper": 480}
+    assert data["resolution"] == {"expected": 480, "smoke": 128, "lipsync": 256, "cpu-long": 256, "paper": 480}
     assert card.path == bench_home / "cards" / "me.toml" and card.user
 
 
