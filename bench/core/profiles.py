@@ -11,8 +11,8 @@ PROFILES: dict[str, str] = {
     "lipsync": "the smoke schedules on 45 s synthetic clips at 256 px, so the test split (103 frames) and the face "
                "meet syncnet_python's 100-frame track and 100 px face minimums and the landmarks resolve the lips "
                "(the lipsync task's default)",
-    "cpu-long": "a CPU budget clearly closer to the papers: 256 px, about four times the smoke training (under 20 "
-                "minutes a NeRF method on one core); for real footage, where smoke only shows that a method runs",
+    "cpu-long": "a CPU budget clearly closer to the papers: 256 px, about ten times the smoke training compute (about "
+                "25 minutes a NeRF method on one core); for real footage, where smoke only shows that a method runs",
     "paper": "the papers' settings: 512 px and their full training schedules (a GPU)",
 }
 """Profile name -> what it is for."""

@@ -224,13 +224,13 @@ SMOKE_SCHEDULE: dict[str, int | float | str] = {
 """The smoke profiles' shared schedule (overrides of a method's paper defaults)."""
 
 CPU_LONG_SCHEDULE: dict[str, int | float | str] = {
-    # CPU, under 20 minutes a method at 256 px on one core: the smoke schedule with three times the head steps, twice
+    # CPU, about 25 minutes a method at 256 px on one core: the smoke schedule with five times the head steps, twice
     # the rays per step and three times the learning rates (on real clips the smoke rates leave the head underfit:
-    # DESIGN.md, "Real footage"), finer grids. 3000 / 1000 steps took 25 minutes (DESIGN.md).
+    # DESIGN.md, "Real footage"), finer grids. 2000 / 600 steps (17 minutes) lost the lips on a real clip (DESIGN.md).
     **SMOKE_SCHEDULE,
-    "stages.iters": 2000,
-    "stages.lips_iters": 300,
-    "stages.torso_iters": 600,
+    "stages.iters": 3000,
+    "stages.lips_iters": 500,
+    "stages.torso_iters": 1000,
     "stages.log_every": 25,
     "sampling.num_rays": 2048,
     "sampling.torso_num_rays": 4096,
