@@ -50,7 +50,7 @@ class JobContext:
         data = loader(self.spec.dataset, self.spec.profile)
         self.timings["data"] = time.perf_counter() - t0
         self.dataset_sha = str(data.meta.get("content_sha256", ""))
-        self.preparation = data.meta.get("quality") if isinstance(getattr(data, "meta", None), dict) else None
+        self.preparation = data.meta.get("quality")
         if self.spec.out is not None:
             history.remember_root(self.spec.out)
         self.execution = history.Execution(self.spec.run_dir, self.spec.run_id, self.fingerprint,

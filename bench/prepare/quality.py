@@ -49,14 +49,13 @@ def pose_jitter(poses: np.ndarray) -> dict[str, float]:
 def rotation_agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """Rotation residual (°) between two pose tracks [T, 4, 4] after the constant rotation that best aligns b to a.
 
-    The tracks' head frames may differ by a fixed rotation Q (R_b = R_a Q); Q is the orthogonal Procrustes solution
-    of sum ||R_a - R_b Q||, so what remains is where the tracks disagree about the motion.
+    The tracks' head frames may differ by a fixed rotation (R_b = R_a Q); `pose_errors`' aligned rotation removes the
+    best one, so what remains is where the tracks disagree about the motion.
     """
-    ra, rb = np.asarray(a, np.float64)[:, :3, :3], np.asarray(b, np.float64)[:, :3, :3]
-    u, _, vt = np.linalg.svd(np.einsum("tji,tjk->ik", rb, ra))
-    q = u @ np.diag([1.0, 1.0, np.linalg.det(u @ vt)]) @ vt
-    residual = so3.geodesic_deg(ra, rb @ q)
-    return {"rotation_mean_deg": float(residual.mean()), "rotation_max_deg": float(residual.max())}
+    from talkbench.face3d.template import pose_errors
+
+    aligned = pose_errors(a, b)["rotation_aligned_deg"]
+    return {"rotation_mean_deg": aligned["mean"], "rotation_max_deg": aligned["max"]}
 
 
 def reprojection_rmse(poses: np.ndarray, points3d: np.ndarray, landmarks: np.ndarray, intrinsics: dict[str, Any]) -> dict[str, float]:
